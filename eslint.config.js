@@ -1,0 +1,21 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Only src/config.ts (and tests/bench/cli entry points) read process.env.' },
+      ],
+    },
+  },
+  {
+    files: ['src/config.ts', 'src/main.ts', 'src/cli/**', 'test/**', 'bench/**', 'vitest.config.ts', 'src/store/postgres/embedded.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+);
