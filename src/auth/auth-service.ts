@@ -1,0 +1,359 @@
+import { randomUUID } from 'node:crypto';
+import type { AdminBootstrap, PasswordPolicyName } from '../config.js';
+import { validateFields } from '../core/validation.js';
+import { GatekeeperError } from '../errors.js';
+import type { PasswordHasher } from '../security/password-hasher.js';
+import { hashRefreshToken, newRefreshToken, type AccessClaims, type AccessTokens } from '../security/tokens.js';
+import type { Metadata, Role, Store, UserPage, UserRecord, UserStats } from '../store/store.js';
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_expires_in: number;
+}
+
+/** Who is calling: the verified token and the user as stored now. */
+export interface Principal {
+  user: UserRecord;
+  claims: AccessClaims;
+}
+
+export interface ProfileChanges {
+  username?: string;
+  email?: string | null;
+  profilePictureUrl?: string | null;
+  metadata?: Metadata;
+}
+
+export interface AdminChanges extends ProfileChanges {
+  role?: Role;
+  isActive?: boolean;
+}
+
+export interface NewAccount {
+  username: string;
+  password: string;
+  email?: string | null;
+  profilePictureUrl?: string | null;
+  metadata?: Metadata;
+  role?: Role;
+  isActive?: boolean;
+}
+
+export interface AuthServiceOptions {
+  store: Store;
+  hasher: PasswordHasher;
+  tokens: AccessTokens;
+  passwordPolicy: PasswordPolicyName;
+  refreshTokenDays: number;
+  allowRegistration: boolean;
+  now?: () => Date;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The use cases of API.md. The only place that combines the store with password
+ * hashing and tokens; HTTP, the CLI and library users all come through here.
+ */
+export class AuthService {
+  readonly store: Store;
+  readonly #hasher: PasswordHasher;
+  readonly #tokens: AccessTokens;
+  readonly #options: AuthServiceOptions;
+  readonly #now: () => Date;
+
+  constructor(options: AuthServiceOptions) {
+    this.store = options.store;
+    this.#hasher = options.hasher;
+    this.#tokens = options.tokens;
+    this.#options = options;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  // --- public -------------------------------------------------------------------------------
+
+  /** Self-registration; an admin may pass `actor` to create users of any role even when registration is closed. */
+  async register(account: NewAccount, actor?: UserRecord): Promise<UserRecord> {
+    const byAdmin = actor?.role === 'admin';
+    if (!byAdmin && !this.#options.allowRegistration) {
+      throw new GatekeeperError('REGISTRATION_DISABLED', 'Self-registration is disabled on this server.');
+    }
+    if (!byAdmin && account.role !== undefined && account.role !== 'regular') {
+      throw new GatekeeperError('FORBIDDEN', 'Only admins can create users with another role than regular.');
+    }
+    if (!byAdmin && account.isActive !== undefined) {
+      throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
+    }
+    return this.#createAccount(account);
+  }
+
+  async login(login: string, password: string): Promise<TokenPair> {
+    const user = await this.store.getUserByLogin(login);
+    if (!user) {
+      // Verify a dummy hash so unknown users take as long as known ones.
+      await this.#hasher.verifyDummy(password);
+      throw invalidCredentials();
+    }
+    const result = await this.#hasher.verify(user.passwordHash, password);
+    if (!result.ok || !user.isActive) throw invalidCredentials();
+    if (result.needsRehash) await this.#rehash(user, password);
+    return this.#startSession(user);
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const now = this.#now();
+    const newToken = newRefreshToken();
+    const expiresAt = new Date(now.getTime() + this.#options.refreshTokenDays * DAY_MS);
+    const result = await this.store.rotateRefreshToken(
+      hashRefreshToken(refreshToken),
+      hashRefreshToken(newToken),
+      expiresAt,
+      now,
+    );
+    if (result.status === 'reused') {
+      // A rotated token came back: someone holds a copy. End the whole login session for everyone.
+      await this.store.revokeSession(result.session.id, 'refresh-token-reuse', now);
+      this.#options.log?.warn({ userId: result.session.userId, sessionId: result.session.id }, 'refresh token reuse');
+      throw invalidRefreshToken();
+    }
+    if (result.status === 'invalid') throw invalidRefreshToken();
+    const user = await this.store.getUserById(result.session.userId);
+    if (!user || !user.isActive) {
+      await this.store.revokeSession(result.session.id, 'user-inactive', now);
+      throw invalidRefreshToken();
+    }
+    return this.#tokenPair(user, result.session.id, newToken, now);
+  }
+
+  /** Verifies an access token and checks that its session and user are still good. */
+  async authenticate(accessToken: string): Promise<Principal> {
+    const claims = await this.#tokens.verify(accessToken, this.#now());
+    const [session, user] = await Promise.all([this.store.getSession(claims.sid), this.store.getUserById(claims.sub)]);
+    if (!session || session.revokedAt !== null || session.userId !== claims.sub) {
+      throw new GatekeeperError('TOKEN_REVOKED', 'The access token has been revoked.');
+    }
+    if (!user || !user.isActive) throw new GatekeeperError('INVALID_TOKEN', 'The access token is no longer valid.');
+    return { user, claims };
+  }
+
+  // --- authenticated ------------------------------------------------------------------------
+
+  async logout(principal: Principal, refreshToken?: string): Promise<void> {
+    const now = this.#now();
+    await this.store.revokeSession(principal.claims.sid, 'logout', now);
+    if (refreshToken !== undefined) {
+      const session = await this.store.findSessionByRefreshToken(hashRefreshToken(refreshToken));
+      if (session && session.userId === principal.user.id) await this.store.revokeSession(session.id, 'logout', now);
+    }
+  }
+
+  async updateProfile(principal: Principal, changes: ProfileChanges): Promise<UserRecord> {
+    validateFields(
+      {
+        username: changes.username,
+        email: changes.email,
+        profilePictureUrl: changes.profilePictureUrl,
+        metadata: changes.metadata,
+      },
+      this.#options.passwordPolicy,
+    );
+    return this.#mustExist(await this.store.updateUser(principal.user.id, changes));
+  }
+
+  /** Replaces the password, ends every session of the user and starts a fresh one. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<TokenPair> {
+    const user = this.#mustExist(await this.store.getUserById(principal.user.id));
+    const current = await this.#hasher.verify(user.passwordHash, currentPassword);
+    if (!current.ok) throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
+    validateFields({ password: { field: 'new_password', value: newPassword } }, this.#options.passwordPolicy);
+    const passwordHash = await this.#hasher.hash(newPassword);
+    const updated = this.#mustExist(await this.store.updateUser(user.id, { passwordHash }));
+    await this.store.revokeUserSessions(user.id, 'password-changed', this.#now());
+    return this.#startSession(updated);
+  }
+
+  // --- admin ----------------------------------------------------------------------------------
+
+  listUsers(query: { skip: number; limit: number; q?: string; role?: Role; isActive?: boolean }): Promise<UserPage> {
+    return this.store.listUsers(query);
+  }
+
+  createUser(account: NewAccount, actor: UserRecord): Promise<UserRecord> {
+    return this.register(account, actor);
+  }
+
+  async getUser(username: string): Promise<UserRecord> {
+    return this.#mustExist(await this.store.getUserByUsername(username));
+  }
+
+  /** Demotion and deactivation end the user's sessions at once. */
+  async updateUser(username: string, changes: AdminChanges): Promise<UserRecord> {
+    const user = await this.getUser(username);
+    validateFields(
+      {
+        username: changes.username,
+        email: changes.email,
+        profilePictureUrl: changes.profilePictureUrl,
+        metadata: changes.metadata,
+      },
+      this.#options.passwordPolicy,
+    );
+    const updated = this.#mustExist(await this.store.updateUser(user.id, changes));
+    const demoted = changes.role !== undefined && roleRank(changes.role) < roleRank(user.role);
+    const deactivated = changes.isActive === false && user.isActive;
+    if (demoted || deactivated) {
+      await this.store.revokeUserSessions(user.id, deactivated ? 'deactivated' : 'role-changed', this.#now());
+    }
+    return updated;
+  }
+
+  /** Admin password reset (CLI): validates, hashes, ends every session. */
+  async setPassword(username: string, password: string): Promise<void> {
+    const user = await this.getUser(username);
+    validateFields({ password: { field: 'password', value: password } }, this.#options.passwordPolicy);
+    await this.store.updateUser(user.id, { passwordHash: await this.#hasher.hash(password) });
+    await this.store.revokeUserSessions(user.id, 'password-reset', this.#now());
+  }
+
+  async deleteUser(username: string): Promise<void> {
+    const user = await this.getUser(username);
+    // The store deletes the user's sessions with the user, so their tokens die with it.
+    if (!(await this.store.deleteUser(user.id))) throw userNotFound();
+  }
+
+  async revokeTokens(username: string): Promise<number> {
+    const user = await this.getUser(username);
+    return this.store.revokeUserSessions(user.id, 'admin-revoked', this.#now());
+  }
+
+  async addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
+    const user = await this.getUser(username);
+    const balance = await this.store.addToBalance(user.id, delta);
+    if (balance === null) throw userNotFound();
+    return { username: user.username, balance };
+  }
+
+  async stats(): Promise<UserStats & { activeSessions: number }> {
+    const [users, activeSessions] = await Promise.all([
+      this.store.userStats(),
+      this.store.countActiveSessions(this.#now()),
+    ]);
+    return { ...users, activeSessions };
+  }
+
+  cleanup(): Promise<number> {
+    return this.store.cleanup(this.#now());
+  }
+
+  /**
+   * Creates the configured admin when no active admin exists (first start of a
+   * fresh install). An existing account of that name is promoted, not overwritten.
+   */
+  async ensureAdmin(admin: AdminBootstrap): Promise<'created' | 'promoted' | 'exists'> {
+    if ((await this.store.countActiveAdmins()) > 0) return 'exists';
+    const existing = await this.store.getUserByUsername(admin.username);
+    if (existing) {
+      await this.store.updateUser(existing.id, { role: 'admin', isActive: true });
+      return 'promoted';
+    }
+    try {
+      await this.#createAccount({
+        username: admin.username,
+        password: admin.password,
+        email: admin.email,
+        role: 'admin',
+      });
+    } catch (err) {
+      // Another instance starting at the same moment created it first.
+      if (err instanceof GatekeeperError && err.code === 'USERNAME_TAKEN') return 'exists';
+      throw err;
+    }
+    return 'created';
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  async #createAccount(account: NewAccount): Promise<UserRecord> {
+    validateFields(
+      {
+        username: account.username,
+        email: account.email,
+        password: { field: 'password', value: account.password },
+        profilePictureUrl: account.profilePictureUrl,
+        metadata: account.metadata,
+      },
+      this.#options.passwordPolicy,
+    );
+    // Fail fast on a taken name before spending a hash on it; the store's unique index stays the real guard.
+    if (await this.store.getUserByUsername(account.username)) {
+      throw new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');
+    }
+    const passwordHash = await this.#hasher.hash(account.password);
+    return this.store.createUser({
+      username: account.username,
+      passwordHash,
+      email: account.email ?? null,
+      profilePictureUrl: account.profilePictureUrl ?? null,
+      metadata: account.metadata ?? {},
+      role: account.role ?? 'regular',
+      isActive: account.isActive ?? true,
+    });
+  }
+
+  async #rehash(user: UserRecord, password: string): Promise<void> {
+    try {
+      await this.store.updateUser(user.id, { passwordHash: await this.#hasher.hash(password) });
+    } catch (err) {
+      // The login itself succeeded; a failed upgrade is retried at the next login.
+      this.#options.log?.warn({ userId: user.id, err }, 'password rehash failed');
+    }
+  }
+
+  async #startSession(user: UserRecord): Promise<TokenPair> {
+    const now = this.#now();
+    const refreshToken = newRefreshToken();
+    const session = await this.store.createSession({
+      id: randomUUID(),
+      userId: user.id,
+      refreshTokenHash: hashRefreshToken(refreshToken),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.#options.refreshTokenDays * DAY_MS),
+    });
+    return this.#tokenPair(user, session.id, refreshToken, now);
+  }
+
+  async #tokenPair(user: UserRecord, sessionId: string, refreshToken: string, now: Date): Promise<TokenPair> {
+    return {
+      access_token: await this.#tokens.issue(user, sessionId, now),
+      refresh_token: refreshToken,
+      token_type: 'bearer',
+      expires_in: this.#tokens.expiresInSeconds,
+      refresh_expires_in: this.#options.refreshTokenDays * 86_400,
+    };
+  }
+
+  #mustExist(user: UserRecord | null): UserRecord {
+    if (!user) throw userNotFound();
+    return user;
+  }
+}
+
+function roleRank(role: Role): number {
+  return role === 'admin' ? 2 : role === 'regular' ? 1 : 0;
+}
+
+function invalidCredentials(): GatekeeperError {
+  return new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
+}
+
+function invalidRefreshToken(): GatekeeperError {
+  return new GatekeeperError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or already used.');
+}
+
+function userNotFound(): GatekeeperError {
+  return new GatekeeperError('USER_NOT_FOUND', 'No such user.');
+}

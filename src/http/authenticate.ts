@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthService, Principal } from '../auth/auth-service.js';
+import { GatekeeperError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const BEARER = /^Bearer[ ]+([^\s]+)\s*$/i;
+
+/** Reads `Authorization: Bearer <token>`; the token never goes anywhere but the verifier. */
+export function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') {
+    throw new GatekeeperError(
+      'NOT_AUTHENTICATED',
+      'Not authenticated: send an Authorization: Bearer <access token> header.',
+    );
+  }
+  const match = BEARER.exec(header);
+  if (!match) throw new GatekeeperError('INVALID_TOKEN', 'The Authorization header must be "Bearer <access token>".');
+  return match[1]!;
+}
+
+export function requireUser(service: AuthService) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    request.principal = await service.authenticate(bearerToken(request));
+  };
+}
+
+export function requireAdmin(service: AuthService) {
+  const authenticate = requireUser(service);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await authenticate(request, reply);
+    if (request.principal?.user.role !== 'admin') {
+      throw new GatekeeperError('FORBIDDEN', 'This needs the admin role.');
+    }
+  };
+}
+
+/** The principal set by requireUser/requireAdmin; a programming error if the route forgot the hook. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new TypeError('route is missing its authentication hook');
+  return request.principal;
+}

@@ -1,0 +1,112 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { GatekeeperError, type ErrorCode, type FieldError } from '../errors.js';
+
+/** The one table from error code to HTTP status (API.md). A new code is a compile error until it has a row. */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  VALIDATION_ERROR: 422,
+  INVALID_CREDENTIALS: 401,
+  NOT_AUTHENTICATED: 401,
+  INVALID_TOKEN: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_REVOKED: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  INVALID_PASSWORD: 400,
+  BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  REGISTRATION_DISABLED: 403,
+  USER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  USERNAME_TAKEN: 409,
+  EMAIL_TAKEN: 409,
+  LAST_ADMIN: 409,
+  INSUFFICIENT_BALANCE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_ATTEMPTS: 429,
+  DATABASE_UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  CONFIG_INVALID: 500,
+  INTERNAL_ERROR: 500,
+});
+
+export interface ErrorBody {
+  detail: string;
+  code: ErrorCode;
+  errors?: FieldError[];
+}
+
+/** Turns anything thrown while handling a request into the API.md error body; the only writer of error responses. */
+export function toHttpError(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+  if (error instanceof GatekeeperError) {
+    const body: ErrorBody = { detail: error.message, code: error.code };
+    if (error.errors) body.errors = error.errors;
+    const retryAfter = error.retryAfterSeconds ?? (STATUS_BY_CODE[error.code] === 503 ? 5 : undefined);
+    return { status: STATUS_BY_CODE[error.code], body, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) {
+    const errors = fastifyError.validation.map((v) => ({
+      field: fieldOf(v.instancePath, v.params, fastifyError.validationContext),
+      message: v.message ?? 'is invalid',
+    }));
+    return {
+      status: 422,
+      body: {
+        detail: `Invalid input: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`,
+        code: 'VALIDATION_ERROR',
+        errors,
+      },
+    };
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify's own client errors (body parsing, content type, size). Their messages are about the request only.
+    const code: ErrorCode =
+      status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : status === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : status === 404
+            ? 'NOT_FOUND'
+            : 'BAD_REQUEST';
+    return { status: STATUS_BY_CODE[code], body: { detail: clientMessage(code), code } };
+  }
+  return { status: 500, body: { detail: 'Internal server error.', code: 'INTERNAL_ERROR' } };
+}
+
+function clientMessage(code: ErrorCode): string {
+  switch (code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return 'The request body is too large (at most 64 KiB).';
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 'Unsupported content type; send application/json.';
+    case 'NOT_FOUND':
+      return 'Not found.';
+    default:
+      return 'The request is malformed.';
+  }
+}
+
+function fieldOf(
+  instancePath: string,
+  params: Record<string, unknown> | undefined,
+  context: string | undefined,
+): string {
+  const missing = params?.['missingProperty'] ?? params?.['additionalProperty'];
+  const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const field = [path, typeof missing === 'string' ? missing : ''].filter(Boolean).join('.');
+  return field || context || 'body';
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body, retryAfter } = toHttpError(error);
+  if (status >= 500 && !(error instanceof GatekeeperError)) {
+    request.log.error({ err: error }, 'unhandled error');
+  } else if (status >= 500) {
+    request.log.warn({ code: body.code, err: error }, body.detail);
+  }
+  if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
+  if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+  if (body.code === 'INTERNAL_ERROR') body.detail = `Internal server error (request ${request.id}).`;
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}

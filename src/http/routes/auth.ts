@@ -1,0 +1,167 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuthService } from '../../auth/auth-service.js';
+import { GatekeeperError } from '../../errors.js';
+import { bearerToken, principalOf, requireUser } from '../authenticate.js';
+import {
+  ChangePasswordBody,
+  LoginBody,
+  LogoutBody,
+  MessageSchema,
+  RefreshBody,
+  RegisterBody,
+  TokenResponseSchema,
+  UpdateMeBody,
+  UserPublicSchema,
+  errorResponses,
+} from '../schemas.js';
+import { toUserPublic } from '../user-public.js';
+
+const bearer = [{ bearerAuth: [] }];
+
+/** Public and self-service routes under /auth. */
+export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const authenticated = requireUser(service);
+
+    app.post(
+      '/auth/register',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Register a new user',
+          body: RegisterBody,
+          response: { 201: UserPublicSchema, ...errorResponses(403, 409, 413, 415, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { username, password, email, profile_picture_url, metadata, role } = request.body;
+        // An admin may register others through this route too (the original allowed a role here).
+        const actor = request.headers.authorization
+          ? (await service.authenticate(bearerToken(request))).user
+          : undefined;
+        const user = await service.register(
+          { username, password, email, profilePictureUrl: profile_picture_url, metadata, role },
+          actor,
+        );
+        return reply.code(201).send(toUserPublic(user));
+      },
+    );
+
+    app.post(
+      '/auth/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Log in with username (or email) and password; JSON or OAuth2 form',
+          consumes: ['application/json', 'application/x-www-form-urlencoded'],
+          body: LoginBody,
+          response: { 200: TokenResponseSchema, ...errorResponses(401, 413, 415, 422, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const tokens = await service.login(request.body.username, request.body.password);
+        return reply.header('Cache-Control', 'no-store').send(tokens);
+      },
+    );
+
+    app.post(
+      '/auth/refresh',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Exchange a refresh token for a new token pair (the old one stops working)',
+          body: RefreshBody,
+          response: { 200: TokenResponseSchema, ...errorResponses(401, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        const tokens = await service.refresh(request.body.refresh_token);
+        return reply.header('Cache-Control', 'no-store').send(tokens);
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      {
+        preValidation: [
+          authenticated,
+          async (request) => {
+            request.body ??= {}; // the body is optional
+          },
+        ],
+        schema: {
+          tags: ['auth'],
+          summary: "End this login session (and the given refresh token's)",
+          security: bearer,
+          body: LogoutBody,
+          response: { 200: MessageSchema, ...errorResponses(401, 422) },
+        },
+      },
+      async (request) => {
+        await service.logout(principalOf(request), request.body?.refresh_token);
+        return { message: 'Logged out.' };
+      },
+    );
+
+    app.get(
+      '/auth/me',
+      {
+        preValidation: authenticated,
+        schema: {
+          tags: ['auth'],
+          summary: 'The current user',
+          security: bearer,
+          response: { 200: UserPublicSchema, ...errorResponses(401) },
+        },
+      },
+      async (request) => toUserPublic(principalOf(request).user),
+    );
+
+    app.put(
+      '/auth/me',
+      {
+        preValidation: authenticated,
+        schema: {
+          tags: ['auth'],
+          summary: 'Update your own profile',
+          security: bearer,
+          body: UpdateMeBody,
+          response: { 200: UserPublicSchema, ...errorResponses(401, 403, 409, 422) },
+        },
+      },
+      async (request) => {
+        const { username, email, profile_picture_url, metadata, ...forbidden } = request.body;
+        const refused = Object.keys(forbidden).filter((k) => (forbidden as Record<string, unknown>)[k] !== undefined);
+        if (refused.length > 0) {
+          throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
+        }
+        const user = await service.updateProfile(principalOf(request), {
+          username,
+          email,
+          profilePictureUrl: profile_picture_url,
+          metadata,
+        });
+        return toUserPublic(user);
+      },
+    );
+
+    app.post(
+      '/auth/change-password',
+      {
+        preValidation: authenticated,
+        schema: {
+          tags: ['auth'],
+          summary: 'Change your password; every other session ends and a fresh one starts',
+          security: bearer,
+          body: ChangePasswordBody,
+          response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 422) },
+        },
+      },
+      async (request, reply) => {
+        const { current_password, new_password } = request.body;
+        const tokens = await service.changePassword(principalOf(request), current_password, new_password);
+        return reply.header('Cache-Control', 'no-store').send(tokens);
+      },
+    );
+  };
+}

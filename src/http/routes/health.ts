@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Registry } from 'prom-client';
+import { GatekeeperError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
+import { HealthResponse, errorResponses } from '../schemas.js';
+
+export interface HealthDeps {
+  store: Store;
+  version: string;
+  metrics: Registry;
+  /** The public JWKS, or null for HS256 (no public keys to publish). */
+  jwks: () => Promise<{ keys: object[] } | null>;
+}
+
+export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/health',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Service and database health (503 while the database is unreachable)',
+          response: { 200: HealthResponse, 503: HealthResponse },
+        },
+      },
+      async (_request, reply) => {
+        const db = await deps.store.health();
+        const body = {
+          status: db.reachable ? ('ok' as const) : ('unavailable' as const),
+          backend: deps.store.kind,
+          version: deps.version,
+          database: {
+            reachable: db.reachable,
+            latency_ms: db.latencyMs,
+            server_version: db.serverVersion,
+            pool: db.pool,
+            ...(db.error === undefined ? {} : { error: db.error }),
+          },
+        };
+        if (!db.reachable) reply.code(503).header('Retry-After', '5');
+        return reply.header('Cache-Control', 'no-store').send(body);
+      },
+    );
+
+    app.get(
+      '/health/live',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness: 200 while the process serves requests',
+          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+
+    app.get(
+      '/metrics',
+      { schema: { tags: ['operations'], summary: 'Prometheus metrics' } },
+      async (_request, reply) => {
+        return reply.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+      },
+    );
+
+    app.get(
+      '/.well-known/jwks.json',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Public signing keys (asymmetric algorithms); 404 with HS256',
+          response: { 200: Type.Object({ keys: Type.Array(Type.Unknown()) }), ...errorResponses(404) },
+        },
+      },
+      async (_request, reply) => {
+        const jwks = await deps.jwks();
+        if (jwks === null) throw new GatekeeperError('NOT_FOUND', 'No public keys: tokens are signed with HS256.');
+        return reply.header('Cache-Control', 'public, max-age=300').send(jwks);
+      },
+    );
+  };
+}

@@ -1,0 +1,202 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AuthService } from '../../auth/auth-service.js';
+import { principalOf, requireAdmin } from '../authenticate.js';
+import {
+  AdminCreateBody,
+  AdminUpdateBody,
+  CleanupResponse,
+  ListUsersQuery,
+  MessageSchema,
+  StatsResponse,
+  UserPublicSchema,
+  UsernameParams,
+  YapcoinBody,
+  YapcoinResponse,
+  errorResponses,
+} from '../schemas.js';
+import { toUserPublic } from '../user-public.js';
+
+const bearer = [{ bearerAuth: [] }];
+const adminErrors = errorResponses(401, 403);
+
+/** Admin-only user management under /auth. */
+export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    // Authenticate before validating, so that strangers learn nothing about the schemas.
+    app.addHook('preValidation', requireAdmin(service));
+
+    app.get(
+      '/auth/users',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'List users (ordered by creation), with search and filters; total in X-Total-Count',
+          security: bearer,
+          querystring: ListUsersQuery,
+          response: { 200: Type.Array(UserPublicSchema), ...adminErrors, ...errorResponses(422) },
+        },
+      },
+      async (request, reply) => {
+        const { skip, limit, q, role, is_active } = request.query;
+        const page = await service.listUsers({ skip, limit, q: q || undefined, role, isActive: is_active });
+        return reply.header('X-Total-Count', String(page.total)).send(page.users.map(toUserPublic));
+      },
+    );
+
+    app.post(
+      '/auth/users',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a user with any role',
+          security: bearer,
+          body: AdminCreateBody,
+          response: { 201: UserPublicSchema, ...adminErrors, ...errorResponses(409, 422) },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const user = await service.createUser(
+          {
+            username: b.username,
+            password: b.password,
+            email: b.email,
+            profilePictureUrl: b.profile_picture_url,
+            metadata: b.metadata,
+            role: b.role,
+            isActive: b.is_active,
+          },
+          principalOf(request).user,
+        );
+        return reply.code(201).send(toUserPublic(user));
+      },
+    );
+
+    app.get(
+      '/auth/users/:username',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'One user',
+          security: bearer,
+          params: UsernameParams,
+          response: { 200: UserPublicSchema, ...adminErrors, ...errorResponses(404) },
+        },
+      },
+      async (request) => toUserPublic(await service.getUser(request.params.username)),
+    );
+
+    app.put(
+      '/auth/users/:username',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "Update a user; demotion or deactivation ends the user's sessions at once",
+          security: bearer,
+          params: UsernameParams,
+          body: AdminUpdateBody,
+          response: { 200: UserPublicSchema, ...adminErrors, ...errorResponses(404, 409, 422) },
+        },
+      },
+      async (request) => {
+        const b = request.body;
+        const user = await service.updateUser(request.params.username, {
+          username: b.username,
+          email: b.email,
+          profilePictureUrl: b.profile_picture_url,
+          metadata: b.metadata,
+          role: b.role,
+          isActive: b.is_active,
+        });
+        return toUserPublic(user);
+      },
+    );
+
+    app.delete(
+      '/auth/users/:username',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Delete a user',
+          security: bearer,
+          params: UsernameParams,
+          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404, 409) },
+        },
+      },
+      async (request) => {
+        await service.deleteUser(request.params.username);
+        return { message: 'User deleted.' };
+      },
+    );
+
+    app.post(
+      '/auth/users/:username/revoke-tokens',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'End every session of a user; their access and refresh tokens stop working',
+          security: bearer,
+          params: UsernameParams,
+          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404) },
+        },
+      },
+      async (request) => {
+        const count = await service.revokeTokens(request.params.username);
+        return { message: `Revoked ${count} session${count === 1 ? '' : 's'}.` };
+      },
+    );
+
+    app.post(
+      '/auth/users/:username/yapcoins',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Add to (or, with a negative delta, take from) the yapcoin balance, atomically',
+          security: bearer,
+          params: UsernameParams,
+          body: YapcoinBody,
+          response: { 200: YapcoinResponse, ...adminErrors, ...errorResponses(404, 409, 422) },
+        },
+      },
+      async (request) => {
+        const { username, balance } = await service.addYapcoins(request.params.username, request.body.delta);
+        return { username, yapcoin_balance: balance };
+      },
+    );
+
+    app.get(
+      '/auth/stats',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'User and session counts',
+          security: bearer,
+          response: { 200: StatsResponse, ...adminErrors },
+        },
+      },
+      async () => {
+        const stats = await service.stats();
+        return {
+          users_total: stats.total,
+          users_active: stats.active,
+          users_by_role: stats.byRole,
+          active_sessions: stats.activeSessions,
+        };
+      },
+    );
+
+    app.post(
+      '/auth/cleanup',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Delete expired refresh tokens and ended sessions',
+          security: bearer,
+          response: { 200: CleanupResponse, ...adminErrors },
+        },
+      },
+      async () => ({ removed: await service.cleanup() }),
+    );
+  };
+}

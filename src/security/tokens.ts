@@ -1,0 +1,117 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
+import type { JwtAlgorithm } from '../config.js';
+import { GatekeeperError } from '../errors.js';
+import type { Role } from '../store/store.js';
+
+type Key = CryptoKey | KeyObject | Uint8Array;
+
+/** The keys tokens are signed and verified with. HS256 uses one secret; asymmetric algorithms a key ring. */
+export interface SigningKeys {
+  algorithm: JwtAlgorithm;
+  /** The key new tokens are signed with, and its `kid` (null for HS256). */
+  signing: { kid: string | null; key: Key };
+  /** The key that verifies a token with this `kid`, or null when unknown. */
+  verificationKey(kid: string | undefined): Key | null;
+}
+
+export function hs256Keys(secret: string): SigningKeys {
+  const key = new TextEncoder().encode(secret);
+  return { algorithm: 'HS256', signing: { kid: null, key }, verificationKey: () => key };
+}
+
+export interface AccessClaims {
+  sub: string;
+  username: string;
+  role: Role;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export interface TokenSettings {
+  accessTokenMinutes: number;
+  issuer: string | null;
+  audience: string | null;
+}
+
+/** Issues and strictly verifies access tokens (JWT). Refresh tokens are opaque; see newRefreshToken(). */
+export class AccessTokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly settings: TokenSettings,
+  ) {}
+
+  get expiresInSeconds(): number {
+    return this.settings.accessTokenMinutes * 60;
+  }
+
+  async issue(user: { id: string; username: string; role: Role }, sessionId: string, now: Date): Promise<string> {
+    const iat = Math.floor(now.getTime() / 1000);
+    const jwt = new SignJWT({ username: user.username, role: user.role, type: 'access', sid: sessionId })
+      .setProtectedHeader(
+        this.keys.signing.kid === null
+          ? { alg: this.keys.algorithm, typ: 'JWT' }
+          : { alg: this.keys.algorithm, typ: 'JWT', kid: this.keys.signing.kid },
+      )
+      .setSubject(user.id)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.expiresInSeconds);
+    if (this.settings.issuer !== null) jwt.setIssuer(this.settings.issuer);
+    if (this.settings.audience !== null) jwt.setAudience(this.settings.audience);
+    return jwt.sign(this.keys.signing.key);
+  }
+
+  /** Throws TOKEN_EXPIRED or INVALID_TOKEN; checks signature, algorithm, expiry, issuer, audience and `type`. */
+  async verify(token: string, now: Date = new Date()): Promise<AccessClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, (header) => this.#keyFor(header.kid), {
+        algorithms: [this.keys.algorithm],
+        currentDate: now,
+        ...(this.settings.issuer !== null ? { issuer: this.settings.issuer } : {}),
+        ...(this.settings.audience !== null ? { audience: this.settings.audience } : {}),
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new GatekeeperError('TOKEN_EXPIRED', 'The access token has expired.', { cause: err });
+      }
+      throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.', { cause: err });
+    }
+    const { sub, username, role, sid, jti, iat, exp, type } = payload as Record<string, unknown>;
+    if (
+      type !== 'access' ||
+      typeof sub !== 'string' ||
+      typeof username !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      typeof iat !== 'number' ||
+      typeof exp !== 'number' ||
+      (role !== 'admin' && role !== 'regular' && role !== 'guest')
+    ) {
+      throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.');
+    }
+    return { sub, username, role, sid, jti, iat, exp };
+  }
+
+  #keyFor(kid: string | undefined): Key {
+    const key = this.keys.verificationKey(kid);
+    if (key === null) throw new GatekeeperError('INVALID_TOKEN', 'The access token is signed with an unknown key.');
+    return key;
+  }
+}
+
+/** 256 random bits, URL-safe. Only its SHA-256 is stored. */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newSecret(): string {
+  return randomBytes(48).toString('base64url');
+}

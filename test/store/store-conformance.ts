@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GatekeeperError } from '../../src/errors.js';
+import type { NewUser, Store } from '../../src/store/store.js';
+
+/** What an implementation's test file hands the suite. */
+export interface StoreHarness {
+  /** Read again after every reset(), so a harness may hand out a new instance. */
+  readonly store: Store;
+  /** Empties every table/collection so each test starts from nothing. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toSatisfy((err: unknown) => err instanceof GatekeeperError && err.code === code);
+}
+
+let counter = 0;
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
+  counter += 1;
+  return {
+    username: `user${counter}`,
+    passwordHash: `$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA${counter}`,
+    ...overrides,
+  };
+}
+
+function newSession(userId: string, hash: string, now = new Date()) {
+  return {
+    id: randomUUID(),
+    userId,
+    refreshTokenHash: hash,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + HOUR),
+  };
+}
+
+/**
+ * The storage contract as tests: every Store implementation runs this same suite.
+ *
+ * @example
+ * describeStore('memory', async () => ({ store: new MemoryStore(), reset: ..., close: ... }));
+ */
+export function describeStore(name: string, openHarness: () => Promise<StoreHarness>): void {
+  describe(`store contract: ${name}`, () => {
+    let harness: StoreHarness;
+    let store: Store;
+
+    beforeAll(async () => {
+      harness = await openHarness();
+      store = harness.store;
+    });
+    afterAll(async () => {
+      await harness?.close();
+    });
+    beforeEach(async () => {
+      await harness.reset();
+      store = harness.store;
+    });
+
+    describe('users', () => {
+      it('createUser() returns the stored record with defaults filled in', async () => {
+        const user = await store.createUser({ username: 'Alice', passwordHash: 'h1', email: 'Alice@Example.com' });
+        expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(user).toMatchObject({
+          username: 'Alice',
+          passwordHash: 'h1',
+          role: 'regular',
+          email: 'Alice@Example.com',
+          profilePictureUrl: null,
+          yapcoinBalance: 0,
+          isActive: true,
+          metadata: {},
+        });
+        expect(user.createdAt).toBeInstanceOf(Date);
+        expect(Math.abs(user.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+        expect(await store.getUserById(user.id)).toEqual(user);
+      });
+
+      it('keeps id, timestamps, role and metadata given on import', async () => {
+        const id = randomUUID();
+        const createdAt = new Date('2024-01-02T03:04:05.678Z');
+        const user = await store.createUser(
+          newUser({
+            id,
+            createdAt,
+            updatedAt: createdAt,
+            role: 'admin',
+            metadata: { a: [1, { b: 'c' }] },
+            yapcoinBalance: 7,
+          }),
+        );
+        expect(user).toMatchObject({ id, role: 'admin', yapcoinBalance: 7, metadata: { a: [1, { b: 'c' }] } });
+        const read = await store.getUserById(id);
+        expect(read?.createdAt.toISOString()).toBe('2024-01-02T03:04:05.678Z');
+        expect(read?.updatedAt.toISOString()).toBe('2024-01-02T03:04:05.678Z');
+      });
+
+      it('usernames are unique case-insensitively and keep their spelling', async () => {
+        await store.createUser(newUser({ username: 'Bob' }));
+        await expectCode(store.createUser(newUser({ username: 'bOB' })), 'USERNAME_TAKEN');
+        expect((await store.getUserByUsername('BOB'))?.username).toBe('Bob');
+      });
+
+      it('emails are unique case-insensitively; several users may have no email', async () => {
+        await store.createUser(newUser({ email: 'x@example.com' }));
+        await expectCode(store.createUser(newUser({ email: 'X@EXAMPLE.COM' })), 'EMAIL_TAKEN');
+        await store.createUser(newUser({ email: null }));
+        await store.createUser(newUser({}));
+        expect((await store.userStats()).total).toBe(3);
+      });
+
+      it('getUserByLogin() finds by username or by email, ignoring case', async () => {
+        const user = await store.createUser(newUser({ username: 'carol', email: 'Carol@Example.com' }));
+        expect((await store.getUserByLogin('CAROL'))?.id).toBe(user.id);
+        expect((await store.getUserByLogin('carol@example.COM'))?.id).toBe(user.id);
+        expect(await store.getUserByLogin('nobody')).toBeNull();
+        expect(await store.getUserByLogin('nobody@example.com')).toBeNull();
+      });
+
+      it('lookups of absent users return null', async () => {
+        expect(await store.getUserById(randomUUID())).toBeNull();
+        expect(await store.getUserByUsername('ghost')).toBeNull();
+        expect(await store.updateUser(randomUUID(), { isActive: false })).toBeNull();
+        expect(await store.deleteUser(randomUUID())).toBe(false);
+        expect(await store.addToBalance(randomUUID(), 1)).toBeNull();
+      });
+
+      it('updateUser() applies the patch, bumps updatedAt and leaves the rest', async () => {
+        const user = await store.createUser(newUser({ email: 'old@example.com', metadata: { keep: 1 } }));
+        await new Promise((r) => setTimeout(r, 5));
+        const updated = await store.updateUser(user.id, {
+          username: 'renamed',
+          email: 'new@example.com',
+          profilePictureUrl: 'https://example.com/p.png',
+          metadata: { theme: 'dark' },
+          passwordHash: 'h2',
+        });
+        expect(updated).toMatchObject({
+          id: user.id,
+          username: 'renamed',
+          email: 'new@example.com',
+          profilePictureUrl: 'https://example.com/p.png',
+          metadata: { theme: 'dark' },
+          passwordHash: 'h2',
+          role: 'regular',
+          isActive: true,
+        });
+        expect(updated!.updatedAt.getTime()).toBeGreaterThan(user.updatedAt.getTime());
+        expect(updated!.createdAt.getTime()).toBe(user.createdAt.getTime());
+        expect(await store.getUserByUsername(user.username)).toBeNull();
+        expect(await store.getUserByLogin('new@example.com')).toMatchObject({ id: user.id });
+        expect(await store.getUserByLogin('old@example.com')).toBeNull();
+      });
+
+      it('updateUser() can clear the email and frees it for others', async () => {
+        const user = await store.createUser(newUser({ email: 'free@example.com' }));
+        expect((await store.updateUser(user.id, { email: null }))?.email).toBeNull();
+        await store.createUser(newUser({ email: 'free@example.com' }));
+      });
+
+      it('updateUser() refuses a username or email taken by someone else, but not the own one in other case', async () => {
+        await store.createUser(newUser({ username: 'taken', email: 'taken@example.com' }));
+        const user = await store.createUser(newUser({ username: 'mine', email: 'mine@example.com' }));
+        await expectCode(store.updateUser(user.id, { username: 'TAKEN' }), 'USERNAME_TAKEN');
+        await expectCode(store.updateUser(user.id, { email: 'Taken@example.com' }), 'EMAIL_TAKEN');
+        expect((await store.updateUser(user.id, { username: 'MINE', email: 'MINE@example.com' }))?.username).toBe(
+          'MINE',
+        );
+      });
+
+      it('the last active admin cannot be demoted, deactivated or deleted', async () => {
+        const admin = await store.createUser(newUser({ role: 'admin' }));
+        await expectCode(store.updateUser(admin.id, { role: 'regular' }), 'LAST_ADMIN');
+        await expectCode(store.updateUser(admin.id, { isActive: false }), 'LAST_ADMIN');
+        await expectCode(store.deleteUser(admin.id), 'LAST_ADMIN');
+        expect(await store.countActiveAdmins()).toBe(1);
+        const second = await store.createUser(newUser({ role: 'admin' }));
+        expect(await store.countActiveAdmins()).toBe(2);
+        expect((await store.updateUser(admin.id, { role: 'guest' }))?.role).toBe('guest');
+        await expectCode(store.deleteUser(second.id), 'LAST_ADMIN');
+      });
+
+      it('an inactive admin does not count as the remaining admin', async () => {
+        const active = await store.createUser(newUser({ role: 'admin' }));
+        await store.createUser(newUser({ role: 'admin', isActive: false }));
+        expect(await store.countActiveAdmins()).toBe(1);
+        await expectCode(store.deleteUser(active.id), 'LAST_ADMIN');
+      });
+
+      it('concurrent demotions of the only two admins leave one admin', async () => {
+        const a = await store.createUser(newUser({ role: 'admin' }));
+        const b = await store.createUser(newUser({ role: 'admin' }));
+        const results = await Promise.allSettled([
+          store.updateUser(a.id, { role: 'regular' }),
+          store.updateUser(b.id, { role: 'regular' }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await store.countActiveAdmins()).toBe(1);
+      });
+
+      it('deleteUser() removes the user and their sessions', async () => {
+        const a = await store.createUser(newUser({}));
+        await store.createUser(newUser({ role: 'admin' }));
+        const session = await store.createSession(newSession(a.id, 'hash-del'));
+        expect(await store.deleteUser(a.id)).toBe(true);
+        expect(await store.getUserById(a.id)).toBeNull();
+        expect(await store.getSession(session.id)).toBeNull();
+        await store.createUser(newUser({ username: a.username }));
+      });
+
+      it('listUsers() orders by creation, paginates, filters and counts', async () => {
+        const base = Date.parse('2025-01-01T00:00:00Z');
+        for (let i = 0; i < 7; i += 1) {
+          await store.createUser(
+            newUser({
+              username: `list_${i}`,
+              email: i % 2 === 0 ? `even${i}@Example.org` : null,
+              role: i === 0 ? 'admin' : i < 3 ? 'guest' : 'regular',
+              isActive: i !== 6,
+              createdAt: new Date(base + i * 1000),
+            }),
+          );
+        }
+        const page = await store.listUsers({ skip: 2, limit: 3 });
+        expect(page.total).toBe(7);
+        expect(page.users.map((u) => u.username)).toEqual(['list_2', 'list_3', 'list_4']);
+        expect((await store.listUsers({ skip: 0, limit: 100, role: 'guest' })).users.map((u) => u.username)).toEqual([
+          'list_1',
+          'list_2',
+        ]);
+        expect((await store.listUsers({ skip: 0, limit: 100, isActive: false })).total).toBe(1);
+        const byEmail = await store.listUsers({ skip: 0, limit: 100, q: 'EXAMPLE.ORG' });
+        expect(byEmail.total).toBe(4);
+        const byName = await store.listUsers({ skip: 0, limit: 1, q: 'LIST_' });
+        expect(byName.total).toBe(7);
+        expect(byName.users).toHaveLength(1);
+      });
+
+      it('listUsers() treats % and _ in the search text literally', async () => {
+        await store.createUser(newUser({ username: 'a_b' }));
+        await store.createUser(newUser({ username: 'axb' }));
+        expect((await store.listUsers({ skip: 0, limit: 10, q: '_' })).users.map((u) => u.username)).toEqual(['a_b']);
+        expect((await store.listUsers({ skip: 0, limit: 10, q: '%' })).total).toBe(0);
+      });
+
+      it('addToBalance() adds and subtracts, refusing to go below zero', async () => {
+        const user = await store.createUser(newUser({}));
+        expect(await store.addToBalance(user.id, 10)).toBe(10);
+        expect(await store.addToBalance(user.id, -4)).toBe(6);
+        await expectCode(store.addToBalance(user.id, -7), 'INSUFFICIENT_BALANCE');
+        expect((await store.getUserById(user.id))?.yapcoinBalance).toBe(6);
+      });
+
+      it('concurrent balance changes lose no update', async () => {
+        const user = await store.createUser(newUser({ yapcoinBalance: 10 }));
+        await Promise.all(Array.from({ length: 40 }, (_, i) => store.addToBalance(user.id, i % 4 === 0 ? -1 : 2)));
+        expect((await store.getUserById(user.id))?.yapcoinBalance).toBe(10 + 30 * 2 - 10);
+      });
+
+      it('concurrent creation of one username stores exactly one user', async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, () => store.createUser({ username: 'racer', passwordHash: 'h' })),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) {
+          if (r.status === 'rejected') expect((r.reason as GatekeeperError).code).toBe('USERNAME_TAKEN');
+        }
+      });
+
+      it('userStats() counts users, active users and roles', async () => {
+        await store.createUser(newUser({ role: 'admin' }));
+        await store.createUser(newUser({ role: 'guest', isActive: false }));
+        await store.createUser(newUser({}));
+        expect(await store.userStats()).toEqual({ total: 3, active: 2, byRole: { admin: 1, regular: 1, guest: 1 } });
+      });
+
+      it('returned records are copies: mutating one does not change the store', async () => {
+        const user = await store.createUser(newUser({ metadata: { n: 1 } }));
+        user.metadata.n = 2;
+        user.username = 'mutated';
+        const read = await store.getUserById(user.id);
+        expect(read?.metadata).toEqual({ n: 1 });
+        expect(read?.username).not.toBe('mutated');
+      });
+    });
+
+    describe('sessions and refresh tokens', () => {
+      it('createSession() stores a live session', async () => {
+        const user = await store.createUser(newUser({}));
+        const input = newSession(user.id, 'h-create');
+        const session = await store.createSession(input);
+        expect(session).toMatchObject({ id: input.id, userId: user.id, revokedAt: null, revokedReason: null });
+        expect((await store.getSession(input.id))?.expiresAt.getTime()).toBe(input.expiresAt.getTime());
+        expect((await store.findSessionByRefreshToken('h-create'))?.id).toBe(input.id);
+        expect(await store.countActiveSessions(new Date())).toBe(1);
+      });
+
+      it('rotateRefreshToken() rotates once, then reports reuse of the old token', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date();
+        const session = await store.createSession(newSession(user.id, 'r1', now));
+        const later = new Date(now.getTime() + 2 * HOUR);
+        const first = await store.rotateRefreshToken('r1', 'r2', later, now);
+        expect(first).toMatchObject({ status: 'rotated', session: { id: session.id } });
+        if (first.status === 'rotated') expect(first.session.expiresAt.getTime()).toBe(later.getTime());
+        expect(await store.rotateRefreshToken('r1', 'r3', later, now)).toMatchObject({
+          status: 'reused',
+          session: { id: session.id, userId: user.id },
+        });
+        expect((await store.rotateRefreshToken('r2', 'r4', later, now)).status).toBe('rotated');
+      });
+
+      it('rotateRefreshToken() refuses unknown, expired and revoked tokens', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date();
+        const later = new Date(now.getTime() + HOUR);
+        expect(await store.rotateRefreshToken('nope', 'x', later, now)).toEqual({ status: 'invalid' });
+        await store.createSession(newSession(user.id, 'exp', now));
+        expect((await store.rotateRefreshToken('exp', 'x1', later, new Date(now.getTime() + 2 * HOUR))).status).toBe(
+          'invalid',
+        );
+        const revoked = await store.createSession(newSession(user.id, 'rev', now));
+        expect(await store.revokeSession(revoked.id, 'logout', now)).toBe(true);
+        expect(await store.revokeSession(revoked.id, 'logout', now)).toBe(false);
+        expect((await store.rotateRefreshToken('rev', 'x2', later, now)).status).toBe('invalid');
+      });
+
+      it('concurrent rotations of one token: exactly one rotates', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date();
+        await store.createSession(newSession(user.id, 'race', now));
+        const later = new Date(now.getTime() + HOUR);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.rotateRefreshToken('race', `race-${i}`, later, now)),
+        );
+        expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+        expect(results.filter((r) => r.status === 'reused')).toHaveLength(5);
+      });
+
+      it('revokeSession() records when and why', async () => {
+        const user = await store.createUser(newUser({}));
+        const session = await store.createSession(newSession(user.id, 'why'));
+        const at = new Date('2030-01-01T00:00:00.000Z');
+        await store.revokeSession(session.id, 'logout', at);
+        expect(await store.getSession(session.id)).toMatchObject({ revokedAt: at, revokedReason: 'logout' });
+        expect(await store.revokeSession(randomUUID(), 'logout', at)).toBe(false);
+      });
+
+      it('revokeUserSessions() revokes every live session of that user only', async () => {
+        const a = await store.createUser(newUser({}));
+        const b = await store.createUser(newUser({}));
+        const now = new Date();
+        await store.createSession(newSession(a.id, 'a1', now));
+        await store.createSession(newSession(a.id, 'a2', now));
+        const other = await store.createSession(newSession(b.id, 'b1', now));
+        expect(await store.revokeUserSessions(a.id, 'admin', now)).toBe(2);
+        expect(await store.revokeUserSessions(a.id, 'admin', now)).toBe(0);
+        expect((await store.getSession(other.id))?.revokedAt).toBeNull();
+        expect(await store.countActiveSessions(now)).toBe(1);
+      });
+
+      it('cleanup() removes expired tokens and dead sessions, keeping live ones', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date();
+        const live = await store.createSession(newSession(user.id, 'live', now));
+        const dead = await store.createSession(newSession(user.id, 'dead', now));
+        await store.revokeSession(dead.id, 'logout', now);
+        const removed = await store.cleanup(now);
+        expect(removed).toBeGreaterThanOrEqual(1);
+        expect(await store.getSession(dead.id)).toBeNull();
+        expect(await store.getSession(live.id)).not.toBeNull();
+        expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBeGreaterThanOrEqual(1);
+        expect(await store.getSession(live.id)).toBeNull();
+        expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBe(0);
+      });
+    });
+
+    describe('settings and health', () => {
+      it('putSettingIfAbsent(): the first writer wins', async () => {
+        expect(await store.getSetting('k')).toBeNull();
+        expect(await store.putSettingIfAbsent('k', 'first')).toBe('first');
+        expect(await store.putSettingIfAbsent('k', 'second')).toBe('first');
+        expect(await store.getSetting('k')).toBe('first');
+      });
+
+      it('concurrent putSettingIfAbsent() calls agree on one value', async () => {
+        const values = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => store.putSettingIfAbsent('race', `v${i}`)),
+        );
+        expect(new Set(values).size).toBe(1);
+      });
+
+      it('health() reports a reachable store', async () => {
+        const health = await store.health();
+        expect(health.reachable).toBe(true);
+        expect(health.latencyMs).not.toBeNull();
+      });
+    });
+  });
+}
