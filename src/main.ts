@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { GatekeeperError } from './errors.js';
 import { createGatekeeper } from './gatekeeper.js';
 import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
 
 /** `npm start`: config → store → app.listen, and a clean stop on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
         ? ' Users are lost on restart: unset GATEKEEPER_BACKEND for persistent storage.'
         : '';
   log.info(
-    `Gatekeeper ${process.env.npm_package_version ?? ''} listening on http://${config.host}:${port} (docs at /docs); users stored in ${location}.${hint}`,
+    `Gatekeeper ${VERSION} listening on http://${config.host}:${port} (docs at /docs); users stored in ${location}.${hint}`,
   );
 
   let stopping = false;

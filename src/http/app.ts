@@ -54,8 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.trustProxy ?? false,
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
-    // Null bytes and oversized paths are refused before routing.
-    maxParamLength: 300,
+    // Oversized path parameters are refused before routing.
+    routerOptions: { maxParamLength: 300 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', null);
