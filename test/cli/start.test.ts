@@ -45,7 +45,9 @@ describe('npm start on the embedded default', () => {
     expect(first.output()).toMatch(/users stored in embedded PostgreSQL 17[\d.]* in .*gk-start-/);
     expect(first.output()).toContain('DATABASE_URL');
 
-    expect((await post(first.baseUrl, '/auth/register', { username: 'survivor', password: PASSWORD })).status).toBe(201);
+    expect((await post(first.baseUrl, '/auth/register', { username: 'survivor', password: PASSWORD })).status).toBe(
+      201,
+    );
     const login = await post(first.baseUrl, '/auth/login', { username: 'survivor', password: PASSWORD });
     const tokens = (await login.json()) as { access_token: string; refresh_token: string };
     expect(login.status).toBe(200);

@@ -1,0 +1,275 @@
+/**
+ * Driver errors → Gatekeeper errors. Callers of the store never see a pg error for
+ * the cases they must handle: unique violations become USERNAME_TAKEN/EMAIL_TAKEN,
+ * and every way of not reaching the database becomes DATABASE_UNAVAILABLE with one
+ * line that names the cause and the fix (the same words at start-up and in /health).
+ * The original error is kept as `cause`; messages never hold a password or a stack.
+ */
+import { GatekeeperError } from '../../errors.js';
+
+/** Where the store connects, without the password: `user@host:port/db`. */
+export interface ConnectionTarget {
+  user: string;
+  host: string;
+  port: number;
+  database: string;
+}
+
+/** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
+const RETRY_AFTER_SECONDS = 5;
+/** A busy pool frees up quickly; the database itself is fine. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/** The fields of pg's DatabaseError and of Node's system errors that we look at. */
+interface DriverError {
+  message: string;
+  code?: string;
+  constraint?: string;
+  cause?: unknown;
+  errors?: unknown[];
+}
+
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+const CONNECT_TIMEOUT_MESSAGE = 'Connection terminated due to connection timeout';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** Messages with which node-postgres reports a connection that is gone. */
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
+
+/** Unique constraints/indexes of the schema and the error each one means. */
+const UNIQUE_VIOLATIONS: Record<string, () => GatekeeperError> = {
+  users_username_key: usernameTaken,
+  idx_users_username_lower: usernameTaken,
+  users_email_key: emailTaken,
+  idx_users_email_lower: emailTaken,
+  users_pkey: () => new GatekeeperError('USERNAME_TAKEN', 'A user with that id already exists.'),
+};
+
+export function usernameTaken(): GatekeeperError {
+  return new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');
+}
+
+export function emailTaken(): GatekeeperError {
+  return new GatekeeperError('EMAIL_TAKEN', 'That email address is already registered.');
+}
+
+/** `user@host:port/db` for messages and logs. */
+export function formatTarget(target: ConnectionTarget): string {
+  const host = target.host.includes(':') && !target.host.startsWith('/') ? `[${target.host}]` : target.host;
+  return `${target.user}@${host}:${target.port}/${target.database}`;
+}
+
+/**
+ * Translates any error thrown by pg into the project's errors, keeping `cause`.
+ * Errors it does not recognise are returned unchanged (they become a 500 with the
+ * details in the log only).
+ */
+export function translateError(err: unknown, target: ConnectionTarget | string): unknown {
+  if (err instanceof GatekeeperError || !isDriverError(err)) return err;
+  if (err.code === '23505' && err.constraint !== undefined) {
+    const make = UNIQUE_VIOLATIONS[err.constraint];
+    if (make) return withCause(make(), err);
+  }
+  if (err.code === '23503' && err.constraint === 'sessions_user_id_fkey') {
+    return withCause(new GatekeeperError('USER_NOT_FOUND', 'No user with that id.'), err);
+  }
+  if (err.code === '22001') {
+    return withCause(
+      new GatekeeperError('VALIDATION_ERROR', 'A value is longer than the database column allows.'),
+      err,
+    );
+  }
+  if (isConnectionError(err)) {
+    const busy = err.message === POOL_TIMEOUT_MESSAGE;
+    return new GatekeeperError('DATABASE_UNAVAILABLE', describeConnectionError(err, target), {
+      cause: err,
+      retryAfterSeconds: busy ? BUSY_RETRY_AFTER_SECONDS : RETRY_AFTER_SECONDS,
+    });
+  }
+  return err;
+}
+
+/**
+ * True when the error means "the database cannot be used right now" rather than
+ * "this statement is wrong": network and TLS failures, authentication, a missing
+ * database, shutdowns, exhausted connection slots, a pool with no free connection,
+ * and missing privileges on the schema.
+ */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof GatekeeperError) return err.code === 'DATABASE_UNAVAILABLE';
+  if (!isDriverError(err)) return false;
+  const code = errorCode(err);
+  if (code !== undefined) {
+    if (NETWORK_CODES.has(code) || TLS_VERIFY_CODES.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID') return true;
+    if (code === 'ENOENT' && isSocketError(err)) return true; // a Unix socket path that does not exist
+    if (code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '42501') return true;
+    if (code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  }
+  const message = err.message;
+  return (
+    message === POOL_TIMEOUT_MESSAGE ||
+    message === CONNECT_TIMEOUT_MESSAGE ||
+    message.includes('SSL') ||
+    LOST_CONNECTION_MESSAGES.includes(message)
+  );
+}
+
+/** True when an established connection broke (server restart, network cut), as opposed to not connecting at all. */
+export function isLostConnection(err: unknown): boolean {
+  if (!isDriverError(err) || err instanceof GatekeeperError) return false;
+  const code = errorCode(err);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || code === '57P02') return true;
+  return LOST_CONNECTION_MESSAGES.includes(err.message);
+}
+
+/**
+ * One line naming the cause and the fix of a failure to use the database, for the
+ * start-up error, /health and `setup-postgres --test`. Never holds a password.
+ *
+ * @example
+ * describeConnectionError(err, 'reynard@localhost:5432/reynard')
+ * // 'Cannot connect to PostgreSQL at localhost:5432: connection refused. Is PostgreSQL running? …'
+ */
+export function describeConnectionError(err: unknown, target: ConnectionTarget | string): string {
+  const t = typeof target === 'string' ? parseTarget(target) : target;
+  const where = `${t.host.includes(':') && !t.host.startsWith('/') ? `[${t.host}]` : t.host}:${t.port}`;
+  const at = `Cannot connect to PostgreSQL at ${where}`;
+  if (!isDriverError(err)) return `${at}: ${oneLine(String(err))}.`;
+  const code = errorCode(err);
+  const message = err.message;
+
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `${at}: connection refused. Is PostgreSQL running? Check POSTGRES_HOST/POSTGRES_PORT or DATABASE_URL.`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${at}: host "${t.host}" not found. Check POSTGRES_HOST or DATABASE_URL.`;
+    case 'ENOENT':
+      if (!isSocketError(err)) break;
+      return `${at}: no server socket at ${t.host}. Is PostgreSQL running? Check POSTGRES_HOST or DATABASE_URL.`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${at}: the server did not answer (${code}). Check the host, the port and any firewall in between.`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `Lost the connection to PostgreSQL at ${where} (${code}). If the server is restarting, Gatekeeper reconnects by itself; otherwise check the server log.`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `${at}: the server's TLS certificate is not valid for "${t.host}". Connect with a host name the certificate lists, or set POSTGRES_SSLMODE=verify-ca.`;
+    case '28P01':
+      return `${at}: password authentication failed for user "${t.user}". Check POSTGRES_USER/POSTGRES_PASSWORD.`;
+    case '28000':
+      if (message.includes('no pg_hba.conf entry') && message.includes('no encryption')) {
+        return `${at}: the server requires SSL for user "${t.user}" (pg_hba.conf has no entry without encryption). Set POSTGRES_SSLMODE=require (or sslmode=require in DATABASE_URL).`;
+      }
+      if (message.includes('no pg_hba.conf entry')) {
+        return `${at}: the server's pg_hba.conf does not allow user "${t.user}" to reach database "${t.database}" from this host. Add an entry to pg_hba.conf, or check POSTGRES_SSLMODE.`;
+      }
+      return `${at}: authentication failed for user "${t.user}" (${oneLine(message)}). Check POSTGRES_USER/POSTGRES_PASSWORD.`;
+    case '3D000':
+      return `${at}: database "${t.database}" does not exist. Create it, or run \`gatekeeper setup-postgres --all\`.`;
+    case '42501':
+      if (message.includes('schema public')) {
+        return `PostgreSQL at ${where}: permission denied for schema public. On PostgreSQL 15+ the role needs to own the database: ALTER DATABASE ${ident(t.database)} OWNER TO ${ident(t.user)}; (or run gatekeeper setup-postgres --all).`;
+      }
+      return `PostgreSQL at ${where}: ${oneLine(message)}. Give role "${t.user}" the privileges it needs, e.g. make it the owner: ALTER DATABASE ${ident(t.database)} OWNER TO ${ident(t.user)};`;
+    case '57P01':
+    case '57P02':
+      return `PostgreSQL at ${where} closed the connection because it is shutting down or restarting. Gatekeeper reconnects by itself when the server is back.`;
+    case '57P03':
+      return `PostgreSQL at ${where} is starting up, shutting down or recovering and does not accept connections yet. Retry in a moment.`;
+    case '53300':
+      return `PostgreSQL at ${where} has no connection slots left (too many connections). Lower POSTGRES_POOL_SIZE/POSTGRES_MAX_OVERFLOW (per instance) or raise max_connections on the server.`;
+  }
+  if (code !== undefined && TLS_VERIFY_CODES.has(code)) {
+    return `${at}: the server's TLS certificate could not be verified (${code}). Set POSTGRES_SSLROOTCERT to the CA that signed it, or POSTGRES_SSLMODE=require to encrypt without verifying.`;
+  }
+  if (message === POOL_TIMEOUT_MESSAGE) {
+    return `No free connection to PostgreSQL at ${where} within POSTGRES_POOL_TIMEOUT: every pooled connection is busy. Raise POSTGRES_POOL_SIZE/POSTGRES_MAX_OVERFLOW or POSTGRES_POOL_TIMEOUT, or look for slow queries.`;
+  }
+  if (message === CONNECT_TIMEOUT_MESSAGE) {
+    return `${at}: the server did not complete the connection within POSTGRES_POOL_TIMEOUT. Check the host, the port and any firewall in between.`;
+  }
+  if (message.includes('does not support SSL')) {
+    return `${at}: the server does not support SSL connections. Set POSTGRES_SSLMODE=disable, or enable SSL on the server.`;
+  }
+  if (LOST_CONNECTION_MESSAGES.includes(message)) {
+    return `Lost the connection to PostgreSQL at ${where}. If the server is restarting, Gatekeeper reconnects by itself; otherwise check the server log.`;
+  }
+  return `${at}: ${oneLine(message)}${code !== undefined ? ` (${code})` : ''}.`;
+}
+
+/** Parses `user@host:port/db` (the inverse of formatTarget). */
+export function parseTarget(target: string): ConnectionTarget {
+  const match = /^(.*)@(\[[^\]]*\]|[^@]*):(\d+)\/(.*)$/s.exec(target);
+  if (!match) return { user: '', host: target, port: 5432, database: '' };
+  const [, user = '', host = '', port = '5432', database = ''] = match;
+  return { user, host: host.replace(/^\[(.*)\]$/, '$1'), port: Number(port), database };
+}
+
+/** An SQL identifier as one would type it in psql (quoted unless plain lower case). */
+function ident(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Not every ENOENT is about the server: only one from connecting to a socket. */
+function isSocketError(err: DriverError): boolean {
+  return (err as { syscall?: unknown }).syscall === 'connect';
+}
+
+function isDriverError(err: unknown): err is DriverError {
+  return err instanceof Error;
+}
+
+/**
+ * The SQLSTATE or system error code, looking through the wrappers node-postgres
+ * and Node use: `cause` (connection timeout) and AggregateError (a host name that
+ * resolves to both IPv6 and IPv4, each attempt refused).
+ */
+function errorCode(err: DriverError, depth = 0): string | undefined {
+  if (typeof err.code === 'string') return err.code;
+  if (depth > 3) return undefined;
+  if (Array.isArray(err.errors)) {
+    const inner = err.errors.find(isDriverError);
+    if (inner) return errorCode(inner, depth + 1);
+  }
+  return isDriverError(err.cause) ? errorCode(err.cause, depth + 1) : undefined;
+}
+
+function withCause(error: GatekeeperError, cause: unknown): GatekeeperError {
+  return new GatekeeperError(error.code, error.message, { cause, retryAfterSeconds: error.retryAfterSeconds });
+}
+
+/** First line, credentials in any URL masked, no trailing period (callers add one). */
+function oneLine(text: string): string {
+  const first = text.split(/\r?\n/, 1)[0] ?? '';
+  return first.replace(/(\/\/[^:/@\s]*):[^@\s]*@/g, '$1:***@').replace(/\.+$/, '');
+}
