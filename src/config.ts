@@ -71,6 +71,8 @@ export interface Config {
   auditRetentionDays: number;
   /** GATEKEEPER_REQUEST_TIMEOUT_SECONDS, default 30. */
   requestTimeoutSeconds: number;
+  /** GATEKEEPER_WORKERS: HTTP worker processes sharing the port (node:cluster), default 1. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -349,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readCorsOrigins(read, problems),
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
+    workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

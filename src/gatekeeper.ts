@@ -13,6 +13,8 @@ export interface OpenedStore {
   store: Store;
   /** Where users are kept, for the start line (never a password). */
   location: string;
+  /** The embedded server's URL (with its generated password), so worker processes can share it. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function openStore(config: Config, log?: Logger): Promise<OpenedSto
     const store = await openPostgresStore({ database, kind: 'embedded-postgres', log: echo });
     return {
       store,
+      url: embedded.url,
       location: `embedded PostgreSQL ${embedded.version} in ${config.dataDir} (port ${embedded.port})`,
       close: async () => {
         await store.close();

@@ -1,64 +1,159 @@
-import { ConfigError, loadConfig } from './config.js';
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
-import { createGatekeeper } from './gatekeeper.js';
+import { createGatekeeper, openStore, type OpenedStore } from './gatekeeper.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
-/** `npm start`: config → store → app.listen, and a clean stop on SIGINT/SIGTERM. */
+/**
+ * `npm start`: config → store → app.listen, and a clean stop on SIGINT/SIGTERM.
+ * With GATEKEEPER_WORKERS=N the primary process owns the embedded PostgreSQL (if
+ * any) and N workers serve HTTP on one shared port; every piece of state is in the
+ * database, so workers are interchangeable.
+ */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`gatekeeper: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) fail(2, err.message);
     throw err;
   }
   const log = createLogger(config.logLevel);
+  if (cluster.isWorker) return serveWorker(config, log);
   if (config.backend === 'memory') {
     log.warn('GATEKEEPER_BACKEND=memory: users live in process memory and are lost when the process stops.');
+    if (config.workers > 1)
+      log.warn('GATEKEEPER_WORKERS is ignored with the memory backend: workers could not share users.');
   }
-  let gatekeeper;
-  try {
-    gatekeeper = await createGatekeeper(config, { logger: log });
-  } catch (err) {
-    // Expected start-up failures (database unreachable, bad credentials…) are one line, not a stack trace.
-    const message = err instanceof GatekeeperError || err instanceof Error ? err.message : String(err);
-    process.stderr.write(`gatekeeper: cannot start: ${message}\n`);
-    if (!(err instanceof GatekeeperError)) log.debug({ err }, 'start-up failure');
-    process.exit(1);
-  }
-  const { app, location } = gatekeeper;
+  if (config.workers > 1 && config.backend !== 'memory') return servePrimary(config, log);
+  return serveSingle(config, log);
+}
+
+async function serveSingle(config: Config, log: Logger): Promise<void> {
+  const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log }), log);
+  const port = await listen(gatekeeper.app, config);
+  log.info(startLine(config, port, gatekeeper.location));
+  onStopSignal(log, () => gatekeeper.app.close());
+}
+
+/** The primary: opens (and so migrates) the store once, forks the workers, restarts any that die. */
+async function servePrimary(config: Config, log: Logger): Promise<void> {
+  const opened: OpenedStore = await startOrExit(() => openStore(config, config.database.echo ? log : undefined), log);
+  const databaseUrl = config.backend === 'embedded' ? embeddedUrlOf(opened) : null;
+  let stopping = false;
+  const ports = new Map<number, number>();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { ready?: boolean; listening?: number }) => {
+      // Sent only once the worker listens for the answer: an IPC message with no listener is lost.
+      if (message.ready) worker.send({ databaseUrl });
+      if (typeof message.listening !== 'number') return;
+      ports.set(worker.id, message.listening);
+      if (ports.size === config.workers) {
+        log.info(`${startLine(config, message.listening, opened.location)} ${config.workers} workers.`);
+      }
+    });
+    worker.on('exit', (code) => {
+      ports.delete(worker.id);
+      if (!stopping) {
+        log.error({ code }, 'worker exited; starting a new one');
+        fork();
+      }
+    });
+    return worker;
+  };
+  for (let i = 0; i < config.workers; i += 1) fork();
+  onStopSignal(log, async () => {
+    stopping = true;
+    await Promise.all(
+      Object.values(cluster.workers ?? {}).map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (!worker || worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.kill('SIGTERM');
+          }),
+      ),
+    );
+    await opened.close();
+  });
+}
+
+async function serveWorker(config: Config, log: Logger): Promise<void> {
+  // The primary tells us where the embedded server listens (null: use the configured database).
+  const { databaseUrl } = await new Promise<{ databaseUrl: string | null }>((resolve) => {
+    process.once('message', (m: { databaseUrl: string | null }) => resolve(m));
+    process.send?.({ ready: true });
+  });
+  const gatekeeper = await startOrExit(async () => {
+    if (databaseUrl === null) return createGatekeeper(config, { logger: log });
+    const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
+    const database = { ...config.database, url: databaseUrl, sslMode: null, sslRootCert: null };
+    const store = await openPostgresStore({ database, kind: 'embedded-postgres' });
+    const opened = { store, location: 'embedded PostgreSQL', close: () => store.close() };
+    const gk = await createGatekeeper(config, { logger: log, store: opened });
+    gk.app.addHook('onClose', () => store.close());
+    return gk;
+  }, log);
+  const port = await listen(gatekeeper.app, config);
+  process.send?.({ listening: port });
+  onStopSignal(log, () => gatekeeper.app.close(), true);
+}
+
+function embeddedUrlOf(opened: OpenedStore): string {
+  if (!opened.url) throw new TypeError('the embedded store did not report its URL');
+  return opened.url;
+}
+
+async function listen(app: Awaited<ReturnType<typeof createGatekeeper>>['app'], config: Config): Promise<number> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  return typeof address === 'object' && address ? address.port : config.port;
+}
+
+function startLine(config: Config, port: number, location: string): string {
   const hint =
     config.backend === 'embedded'
       ? ' Set DATABASE_URL (or POSTGRES_HOST…) to use your own PostgreSQL server.'
       : config.backend === 'memory'
         ? ' Users are lost on restart: unset GATEKEEPER_BACKEND for persistent storage.'
         : '';
-  log.info(
-    `Gatekeeper ${VERSION} listening on http://${config.host}:${port} (docs at /docs); users stored in ${location}.${hint}`,
-  );
+  return `Gatekeeper ${VERSION} listening on http://${config.host}:${port} (docs at /docs); users stored in ${location}.${hint}`;
+}
 
+/** Expected start-up failures (database unreachable, bad credentials…) are one line, not a stack trace. */
+async function startOrExit<T>(start: () => Promise<T>, log: Logger): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (!(err instanceof GatekeeperError)) log.debug({ err }, 'start-up failure');
+    fail(1, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function onStopSignal(log: Logger, stop: () => Promise<unknown>, quiet = false): void {
   let stopping = false;
-  const stop = async (signal: string) => {
+  const handle = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${signal} received: shutting down`);
+    if (!quiet) log.info(`${signal} received: shutting down`);
     try {
-      await app.close();
+      await stop();
       process.exit(0);
     } catch (err) {
       log.error({ err }, 'error during shutdown');
       process.exit(1);
     }
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void handle('SIGINT'));
+  process.on('SIGTERM', () => void handle('SIGTERM'));
+}
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`gatekeeper: ${message}\n`);
+  process.exit(code);
 }
 
 void main();

@@ -108,5 +108,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
   if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
   if (body.code === 'INTERNAL_ERROR') body.detail = `Internal server error (request ${request.id}).`;
+  // The troubleshooting line names hosts, users and databases: for operators (log, /health), not for clients.
+  if (body.code === 'DATABASE_UNAVAILABLE') body.detail = 'The database is unavailable; try again shortly.';
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

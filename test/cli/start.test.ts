@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isEmbeddedRunning } from '../../src/store/postgres/embedded.js';
 import { get, post, runServiceToExit, startService, type ServiceProcess } from '../support/process.js';
 
 const PASSWORD = 'Sup3r-Secret!';
@@ -73,6 +74,39 @@ describe('npm start on the embedded default', () => {
     expect(health).toMatchObject({ status: 'ok', backend: 'embedded-postgres' });
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
+  });
+});
+
+describe('npm start with GATEKEEPER_WORKERS', () => {
+  it('serves one port from several worker processes sharing the embedded database, and stops them all', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gk-workers-'));
+    const service = await startService({
+      GATEKEEPER_DATA_DIR: dataDir,
+      GATEKEEPER_WORKERS: '2',
+      GATEKEEPER_PASSWORD_SECURITY_LEVEL: 'LOW',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await service.waitFor(/2 workers\./);
+      const pids = new Set([...service.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
+      expect(pids.size).toBe(2);
+      expect((await post(service.baseUrl, '/auth/register', { username: 'shared', password: PASSWORD })).status).toBe(
+        201,
+      );
+      // Whichever worker answers, it sees the same users and sessions.
+      for (let i = 0; i < 6; i += 1) {
+        const login = await post(service.baseUrl, '/auth/login', { username: 'shared', password: PASSWORD });
+        expect(login.status).toBe(200);
+        const { access_token } = (await login.json()) as { access_token: string };
+        expect((await get(service.baseUrl, '/auth/me', access_token)).status).toBe(200);
+      }
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      expect(await isEmbeddedRunning(dataDir)).toBe(false);
+    } finally {
+      if (service.child.exitCode === null) service.child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

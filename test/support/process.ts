@@ -10,6 +10,8 @@ export interface ServiceProcess {
   output(): string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
+  /** Waits until the output matches (e.g. a line printed after the first one). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -44,7 +46,14 @@ export async function startService(env: Record<string, string>, timeoutMs = 90_0
       reject(new Error(`service exited (${code}) before listening:\n${out}`));
     });
   });
-  return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const waitFor = async (pattern: RegExp, waitMs = 30_000) => {
+    const deadline = Date.now() + waitMs;
+    while (!pattern.test(out)) {
+      if (Date.now() > deadline) throw new Error(`output never matched ${pattern}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => out, exited, waitFor };
 }
 
 /** Runs the service to its end: it must exit by itself within the timeout (e.g. a failed start). */

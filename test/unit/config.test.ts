@@ -66,6 +66,7 @@ describe('loadConfig defaults', () => {
       corsOrigins: [],
       auditRetentionDays: 90,
       requestTimeoutSeconds: 30,
+      workers: 1,
     });
   });
 
