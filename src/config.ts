@@ -73,6 +73,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** GATEKEEPER_WORKERS: HTTP worker processes sharing the port (node:cluster), default 1. */
   workers: number;
+  /** GATEKEEPER_USER_CACHE_SECONDS: per-process cache of session/user state (PostgreSQL only), 0 = off; default 10. */
+  userCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -352,6 +354,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
+    userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

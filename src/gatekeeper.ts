@@ -7,6 +7,7 @@ import { PasswordHasher, type Argon2Params } from './security/password-hasher.js
 import { AccessTokens, hs256Keys, newSecret } from './security/tokens.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
+import { withUserStateCache } from './store/user-state-cache.js';
 import { VERSION } from './version.js';
 
 export interface OpenedStore {
@@ -18,24 +19,35 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the store the configuration asks for: memory, a PostgreSQL server, or the embedded one. */
-export async function openStore(config: Config, log?: Logger): Promise<OpenedStore> {
-  const echo = log ? (line: string) => log.info({ sql: line }, 'sql') : undefined;
+/**
+ * Opens the store the configuration asks for: memory, a PostgreSQL server, or the
+ * embedded one (`embeddedUrl`: one already started by a parent process).
+ */
+export async function openStore(
+  config: Config,
+  log?: Logger,
+  options: { embeddedUrl?: string | null } = {},
+): Promise<OpenedStore> {
+  // Applied migrations, pool errors and (with POSTGRES_ECHO) statements, already redacted by the store.
+  const echo = log ? (line: string) => log.info(line) : undefined;
   if (config.backend === 'memory') {
     const store = new MemoryStore();
     return { store, location: 'process memory (lost on restart)', close: () => store.close() };
   }
-  // Loaded on demand: the memory backend never needs the driver or the embedded binaries.
-  const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
   if (config.backend === 'postgres') {
-    const store = await openPostgresStore({ database: config.database, kind: 'postgres', log: echo });
+    const store = await openPostgres(config, config.database, 'postgres', echo, log);
     return { store, location: `PostgreSQL ${describeDatabaseTarget(config.database)}`, close: () => store.close() };
   }
+  const withUrl = (url: string) => ({ ...config.database, url, sslMode: null, sslRootCert: null });
+  if (options.embeddedUrl) {
+    const store = await openPostgres(config, withUrl(options.embeddedUrl), 'embedded-postgres', echo, log);
+    return { store, url: options.embeddedUrl, location: 'embedded PostgreSQL', close: () => store.close() };
+  }
+  // Loaded on demand: the other backends never need the embedded binaries.
   const { startEmbeddedPostgres } = await import('./store/postgres/embedded.js');
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
   try {
-    const database = { ...config.database, url: embedded.url, sslMode: null, sslRootCert: null };
-    const store = await openPostgresStore({ database, kind: 'embedded-postgres', log: echo });
+    const store = await openPostgres(config, withUrl(embedded.url), 'embedded-postgres', echo, log);
     return {
       store,
       url: embedded.url,
@@ -47,6 +59,27 @@ export async function openStore(config: Config, log?: Logger): Promise<OpenedSto
     };
   } catch (err) {
     await embedded.stop();
+    throw err;
+  }
+}
+
+/** The PostgreSQL store, behind the per-process user-state cache unless GATEKEEPER_USER_CACHE_SECONDS=0. */
+async function openPostgres(
+  config: Config,
+  database: Config['database'],
+  kind: 'postgres' | 'embedded-postgres',
+  echo: ((line: string) => void) | undefined,
+  log: Logger | undefined,
+): Promise<Store> {
+  const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
+  const store = await openPostgresStore({ database, kind, log: echo });
+  if (config.userCacheSeconds === 0) return store;
+  try {
+    const { createNotificationBus } = await import('./store/postgres/notifications.js');
+    const bus = await createNotificationBus(database, (line) => log?.warn(line));
+    return withUserStateCache(store, bus, { ttlMs: config.userCacheSeconds * 1000 });
+  } catch (err) {
+    await store.close();
     throw err;
   }
 }
@@ -65,10 +98,15 @@ export interface Gatekeeper {
  */
 export async function createGatekeeper(
   config: Config,
-  options: { logger?: Logger | false; store?: OpenedStore; hashParams?: Argon2Params } = {},
+  options: {
+    logger?: Logger | false;
+    store?: OpenedStore;
+    hashParams?: Argon2Params;
+    embeddedUrl?: string | null;
+  } = {},
 ): Promise<Gatekeeper> {
   const log = options.logger || undefined;
-  const opened = options.store ?? (await openStore(config, config.database.echo ? log : undefined));
+  const opened = options.store ?? (await openStore(config, log, { embeddedUrl: options.embeddedUrl ?? null }));
   try {
     const { store } = opened;
     const secret = config.secretKey ?? (await storedSecret(store, log));

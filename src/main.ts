@@ -40,7 +40,7 @@ async function serveSingle(config: Config, log: Logger): Promise<void> {
 
 /** The primary: opens (and so migrates) the store once, forks the workers, restarts any that die. */
 async function servePrimary(config: Config, log: Logger): Promise<void> {
-  const opened: OpenedStore = await startOrExit(() => openStore(config, config.database.echo ? log : undefined), log);
+  const opened: OpenedStore = await startOrExit(() => openStore(config, log), log);
   const databaseUrl = config.backend === 'embedded' ? embeddedUrlOf(opened) : null;
   let stopping = false;
   const ports = new Map<number, number>();
@@ -87,16 +87,7 @@ async function serveWorker(config: Config, log: Logger): Promise<void> {
     process.once('message', (m: { databaseUrl: string | null }) => resolve(m));
     process.send?.({ ready: true });
   });
-  const gatekeeper = await startOrExit(async () => {
-    if (databaseUrl === null) return createGatekeeper(config, { logger: log });
-    const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
-    const database = { ...config.database, url: databaseUrl, sslMode: null, sslRootCert: null };
-    const store = await openPostgresStore({ database, kind: 'embedded-postgres' });
-    const opened = { store, location: 'embedded PostgreSQL', close: () => store.close() };
-    const gk = await createGatekeeper(config, { logger: log, store: opened });
-    gk.app.addHook('onClose', () => store.close());
-    return gk;
-  }, log);
+  const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log, embeddedUrl: databaseUrl }), log);
   const port = await listen(gatekeeper.app, config);
   process.send?.({ listening: port });
   onStopSignal(log, () => gatekeeper.app.close(), true);

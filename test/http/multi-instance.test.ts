@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
 import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
+import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { createTestDatabase } from '../support/database.js';
 import { CHEAP_HASH, STRONG_PASSWORD, bearer, expectError, json, login, register, testConfig } from '../support/app.js';
+
+async function settle(gk: Gatekeeper): Promise<void> {
+  const store = gk.store as Partial<CachedStore>;
+  await store.syncInvalidations?.();
+}
 
 describe('several instances on one PostgreSQL database', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -34,6 +40,12 @@ describe('several instances on one PostgreSQL database', () => {
     expect(me.statusCode).toBe(200);
     expect(json(me).username).toBe('shared_user');
 
+    // Every instance has the session in its cache now.
+    for (const gk of [a, b]) {
+      expect(
+        (await gk.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(tokens.access_token) })).statusCode,
+      ).toBe(200);
+    }
     // Log out on one instance: the token is refused on the others at once.
     expect(
       (await c.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(tokens.access_token) })).statusCode,

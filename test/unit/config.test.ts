@@ -67,6 +67,7 @@ describe('loadConfig defaults', () => {
       auditRetentionDays: 90,
       requestTimeoutSeconds: 30,
       workers: 1,
+      userCacheSeconds: 10,
     });
   });
 

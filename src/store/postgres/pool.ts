@@ -19,6 +19,8 @@ export type PoolSettings = Pick<
 export interface PoolOptions {
   /** Where pool errors (and, with `echo`, statements) are written. Default: nowhere. */
   log?: (line: string) => void;
+  /** Shown in pg_stat_activity; default `gatekeeper`. */
+  applicationName?: string;
 }
 
 /** One SQL statement with its parameters, as the store runs and echoes it. */
@@ -59,7 +61,7 @@ export function createPool(settings: PoolSettings, options: PoolOptions = {}): p
     idleTimeoutMillis: OVERFLOW_IDLE_MILLIS,
     connectionTimeoutMillis: Math.max(1, Math.round(settings.poolTimeoutSeconds * 1000)),
     options: [urlOptions, '-c TimeZone=UTC'].filter(Boolean).join(' '),
-    application_name: 'gatekeeper',
+    application_name: options.applicationName ?? 'gatekeeper',
     keepAlive: true,
     types: utcTypes,
   });
