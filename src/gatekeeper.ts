@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuthService } from './auth/auth-service.js';
+import { KeyRing } from './auth/key-ring.js';
 import { describeDatabaseTarget, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { PasswordHasher, type Argon2Params } from './security/password-hasher.js';
-import { AccessTokens, hs256Keys, newSecret } from './security/tokens.js';
+import { AccessTokens, hs256Keys, newSecret, type SigningKeys } from './security/tokens.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { withUserStateCache } from './store/user-state-cache.js';
@@ -103,14 +104,19 @@ export async function createGatekeeper(
     store?: OpenedStore;
     hashParams?: Argon2Params;
     embeddedUrl?: string | null;
+    /** The clock of the service and its key ring (tests move it instead of sleeping). */
+    now?: () => Date;
+    /** Seconds between reloads of asymmetric signing keys from the store; default 60. */
+    keyRefreshSeconds?: number;
   } = {},
 ): Promise<Gatekeeper> {
   const log = options.logger || undefined;
   const opened = options.store ?? (await openStore(config, log, { embeddedUrl: options.embeddedUrl ?? null }));
+  let purgeTimer: NodeJS.Timeout | undefined;
   try {
     const { store } = opened;
-    const secret = config.secretKey ?? (await storedSecret(store, log));
-    const tokens = new AccessTokens(hs256Keys(secret), {
+    const keys = await openSigningKeys(config, store, log, options);
+    const tokens = new AccessTokens(keys, {
       accessTokenMinutes: config.accessTokenExpireMinutes,
       issuer: config.issuer,
       audience: config.audience,
@@ -128,8 +134,21 @@ export async function createGatekeeper(
       passwordPolicy: config.passwordPolicy,
       refreshTokenDays: config.refreshTokenExpireDays,
       allowRegistration: config.allowRegistration,
+      throttle: {
+        windowSeconds: config.loginWindowSeconds,
+        accountMaxFailures: config.loginAccountMaxFailures,
+        ipMaxFailures: config.loginIpMaxFailures,
+      },
+      auditRetentionDays: config.auditRetentionDays,
+      ...(options.now ? { now: options.now } : {}),
       ...(log ? { log } : {}),
     });
+    // Retention holds even if nobody calls POST /auth/cleanup: at start, then every few hours.
+    await service.purgeExpired();
+    purgeTimer = setInterval(() => {
+      service.purgeExpired().catch((err: unknown) => log?.warn({ err }, 'purging expired audit events failed'));
+    }, PURGE_INTERVAL_MS);
+    purgeTimer.unref();
     if (config.admin) {
       const outcome = await service.ensureAdmin(config.admin);
       if (outcome !== 'exists') log?.info({ username: config.admin.username }, `admin account ${outcome}`);
@@ -141,15 +160,43 @@ export async function createGatekeeper(
       logger: options.logger ?? false,
       trustProxy: config.trustProxy,
       requestTimeoutSeconds: config.requestTimeoutSeconds,
+      corsOrigins: config.corsOrigins,
+      jwks: () => tokens.jwks(),
     });
     app.addHook('onClose', async () => {
+      clearInterval(purgeTimer);
       if (!options.store) await opened.close();
     });
     return { app, service, store, location: opened.location, close: () => app.close() };
   } catch (err) {
+    clearInterval(purgeTimer);
     if (!options.store) await opened.close();
     throw err;
   }
+}
+
+/** How often a running instance purges expired audit events, login counters and retired keys. */
+const PURGE_INTERVAL_MS = 6 * 3_600_000;
+
+/**
+ * HS256 signs with one shared secret; EdDSA, ES256 and RS256 with a key ring kept
+ * in the store (created on first start, rotated by `gatekeeper keys rotate`).
+ */
+async function openSigningKeys(
+  config: Config,
+  store: Store,
+  log: Logger | undefined,
+  options: { now?: () => Date; keyRefreshSeconds?: number },
+): Promise<SigningKeys> {
+  if (config.jwtAlgorithm === 'HS256') return hs256Keys(config.secretKey ?? (await storedSecret(store, log)));
+  return KeyRing.open({
+    store,
+    algorithm: config.jwtAlgorithm,
+    accessTokenSeconds: config.accessTokenExpireMinutes * 60,
+    ...(options.keyRefreshSeconds === undefined ? {} : { refreshSeconds: options.keyRefreshSeconds }),
+    ...(options.now ? { now: options.now } : {}),
+    ...(log ? { log } : {}),
+  });
 }
 
 /**

@@ -3,8 +3,21 @@ import type { AdminBootstrap, PasswordPolicyName } from '../config.js';
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
+import { retiredKeyLifetimeSeconds } from '../security/signing-keys.js';
+import { DEFAULT_THROTTLE_POLICY, throttleKeys, type ThrottlePolicy } from '../security/throttle.js';
 import { hashRefreshToken, newRefreshToken, type AccessClaims, type AccessTokens } from '../security/tokens.js';
-import type { Metadata, Role, Store, UserPage, UserRecord, UserStats } from '../store/store.js';
+import type {
+  AuditEventRecord,
+  AuditEventType,
+  Metadata,
+  Role,
+  Store,
+  UserPage,
+  UserRecord,
+  UserStats,
+} from '../store/store.js';
+import { AuditTrail, describeChanges, subjectOf } from './audit-trail.js';
+import { LoginThrottle } from './login-throttle.js';
 
 export interface TokenPair {
   access_token: string;
@@ -42,6 +55,22 @@ export interface NewAccount {
   isActive?: boolean;
 }
 
+/** Where a call comes from: recorded in the audit trail, and the address is counted for throttling. */
+export interface RequestContext {
+  /** The client address (Fastify's request.ip, which honours GATEKEEPER_TRUST_PROXY). */
+  ip?: string | null;
+  /** The authenticated user acting on someone else's account (admin routes). */
+  actor?: Pick<UserRecord, 'id' | 'username'> | null;
+}
+
+export interface AuditQueryInput {
+  /** A username: events recorded under that name, and those of the user who holds it now. */
+  user?: string;
+  event?: AuditEventType;
+  since?: Date;
+  limit: number;
+}
+
 export interface AuthServiceOptions {
   store: Store;
   hasher: PasswordHasher;
@@ -49,8 +78,16 @@ export interface AuthServiceOptions {
   passwordPolicy: PasswordPolicyName;
   refreshTokenDays: number;
   allowRegistration: boolean;
+  /** Brute-force thresholds; DESIGN.md's defaults when absent. */
+  throttle?: ThrottlePolicy;
+  /** Audit events older than this are purged (GATEKEEPER_AUDIT_RETENTION_DAYS, default 90). */
+  auditRetentionDays?: number;
   now?: () => Date;
-  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log?: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -65,6 +102,8 @@ export class AuthService {
   readonly #tokens: AccessTokens;
   readonly #options: AuthServiceOptions;
   readonly #now: () => Date;
+  readonly #throttle: LoginThrottle;
+  readonly #audit: AuditTrail;
 
   constructor(options: AuthServiceOptions) {
     this.store = options.store;
@@ -72,12 +111,14 @@ export class AuthService {
     this.#tokens = options.tokens;
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
+    this.#throttle = new LoginThrottle(options.store, options.throttle ?? DEFAULT_THROTTLE_POLICY);
+    this.#audit = new AuditTrail(options.store, options.log);
   }
 
   // --- public -------------------------------------------------------------------------------
 
   /** Self-registration; an admin may pass `actor` to create users of any role even when registration is closed. */
-  async register(account: NewAccount, actor?: UserRecord): Promise<UserRecord> {
+  async register(account: NewAccount, actor?: UserRecord, context: RequestContext = {}): Promise<UserRecord> {
     const byAdmin = actor?.role === 'admin';
     if (!byAdmin && !this.#options.allowRegistration) {
       throw new GatekeeperError('REGISTRATION_DISABLED', 'Self-registration is disabled on this server.');
@@ -88,23 +129,54 @@ export class AuthService {
     if (!byAdmin && account.isActive !== undefined) {
       throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
     }
-    return this.#createAccount(account);
+    const user = await this.#createAccount(account);
+    await this.#record('register', user, context, { role: user.role, by: byAdmin ? actor.username : null });
+    return user;
   }
 
-  async login(login: string, password: string): Promise<TokenPair> {
+  /**
+   * Unknown user, wrong password and inactive account take one path and give one
+   * error; past the throttle thresholds the attempt is refused with
+   * TOO_MANY_ATTEMPTS before any password is verified.
+   */
+  async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
+    const now = this.#now();
+    const ip = context.ip ?? null;
     const user = await this.store.getUserByLogin(login);
+    // A found user is counted under its stored name, so its username and its email share one budget.
+    const keys = throttleKeys(user?.username ?? login, ip);
+    const check = await this.#throttle.check(keys, now);
+    const attempted = user ? subjectOf(user) : { username: login, userId: null };
+    if (check.retryAfterSeconds !== null) {
+      await this.#audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: 'throttled' } });
+      throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later.', {
+        retryAfterSeconds: check.retryAfterSeconds,
+      });
+    }
+    let failure: 'unknown-user' | 'wrong-password' | 'inactive' | null;
+    let needsRehash = false;
     if (!user) {
       // Verify a dummy hash so unknown users take as long as known ones.
       await this.#hasher.verifyDummy(password);
+      failure = 'unknown-user';
+    } else {
+      const result = await this.#hasher.verify(user.passwordHash, password);
+      failure = !result.ok ? 'wrong-password' : !user.isActive ? 'inactive' : null;
+      needsRehash = result.needsRehash;
+    }
+    if (failure !== null || !user) {
+      await this.#throttle.recordFailure(keys, now);
+      await this.#audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: failure } });
       throw invalidCredentials();
     }
-    const result = await this.#hasher.verify(user.passwordHash, password);
-    if (!result.ok || !user.isActive) throw invalidCredentials();
-    if (result.needsRehash) await this.#rehash(user, password);
-    return this.#startSession(user);
+    await this.#throttle.recordSuccess(keys, check);
+    if (needsRehash) await this.#rehash(user, password);
+    const tokens = await this.#startSession(user);
+    await this.#audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
+    return tokens;
   }
 
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, context: RequestContext = {}): Promise<TokenPair> {
     const now = this.#now();
     const newToken = newRefreshToken();
     const expiresAt = new Date(now.getTime() + this.#options.refreshTokenDays * DAY_MS);
@@ -118,6 +190,15 @@ export class AuthService {
       // A rotated token came back: someone holds a copy. End the whole login session for everyone.
       await this.store.revokeSession(result.session.id, 'refresh-token-reuse', now);
       this.#options.log?.warn({ userId: result.session.userId, sessionId: result.session.id }, 'refresh token reuse');
+      const owner = await this.store.getUserById(result.session.userId);
+      await this.#audit.record({
+        event: 'refresh.reuse',
+        at: now,
+        ip: context.ip ?? null,
+        username: owner?.username ?? null,
+        userId: result.session.userId,
+        detail: { session_id: result.session.id },
+      });
       throw invalidRefreshToken();
     }
     if (result.status === 'invalid') throw invalidRefreshToken();
@@ -142,16 +223,25 @@ export class AuthService {
 
   // --- authenticated ------------------------------------------------------------------------
 
-  async logout(principal: Principal, refreshToken?: string): Promise<void> {
+  async logout(principal: Principal, refreshToken?: string, context: RequestContext = {}): Promise<void> {
     const now = this.#now();
     await this.store.revokeSession(principal.claims.sid, 'logout', now);
+    const ended = [principal.claims.sid];
     if (refreshToken !== undefined) {
       const session = await this.store.findSessionByRefreshToken(hashRefreshToken(refreshToken));
-      if (session && session.userId === principal.user.id) await this.store.revokeSession(session.id, 'logout', now);
+      if (session && session.userId === principal.user.id) {
+        await this.store.revokeSession(session.id, 'logout', now);
+        if (session.id !== principal.claims.sid) ended.push(session.id);
+      }
     }
+    await this.#record('logout', principal.user, context, { session_ids: ended });
   }
 
-  async updateProfile(principal: Principal, changes: ProfileChanges): Promise<UserRecord> {
+  async updateProfile(
+    principal: Principal,
+    changes: ProfileChanges,
+    context: RequestContext = {},
+  ): Promise<UserRecord> {
     validateFields(
       {
         username: changes.username,
@@ -161,18 +251,26 @@ export class AuthService {
       },
       this.#options.passwordPolicy,
     );
-    return this.#mustExist(await this.store.updateUser(principal.user.id, changes));
+    const updated = this.#mustExist(await this.store.updateUser(principal.user.id, changes));
+    await this.#recordUpdate(principal.user, updated, { ...context, actor: principal.user });
+    return updated;
   }
 
   /** Replaces the password, ends every session of the user and starts a fresh one. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<TokenPair> {
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    context: RequestContext = {},
+  ): Promise<TokenPair> {
     const user = this.#mustExist(await this.store.getUserById(principal.user.id));
     const current = await this.#hasher.verify(user.passwordHash, currentPassword);
     if (!current.ok) throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
     validateFields({ password: { field: 'new_password', value: newPassword } }, this.#options.passwordPolicy);
     const passwordHash = await this.#hasher.hash(newPassword);
     const updated = this.#mustExist(await this.store.updateUser(user.id, { passwordHash }));
-    await this.store.revokeUserSessions(user.id, 'password-changed', this.#now());
+    const revoked = await this.store.revokeUserSessions(user.id, 'password-changed', this.#now());
+    await this.#record('password.change', user, context, { by: user.username, sessions_revoked: revoked });
     return this.#startSession(updated);
   }
 
@@ -182,8 +280,8 @@ export class AuthService {
     return this.store.listUsers(query);
   }
 
-  createUser(account: NewAccount, actor: UserRecord): Promise<UserRecord> {
-    return this.register(account, actor);
+  createUser(account: NewAccount, actor: UserRecord, context: RequestContext = {}): Promise<UserRecord> {
+    return this.register(account, actor, context);
   }
 
   async getUser(username: string): Promise<UserRecord> {
@@ -191,7 +289,7 @@ export class AuthService {
   }
 
   /** Demotion and deactivation end the user's sessions at once. */
-  async updateUser(username: string, changes: AdminChanges): Promise<UserRecord> {
+  async updateUser(username: string, changes: AdminChanges, context: RequestContext = {}): Promise<UserRecord> {
     const user = await this.getUser(username);
     validateFields(
       {
@@ -205,29 +303,39 @@ export class AuthService {
     const updated = this.#mustExist(await this.store.updateUser(user.id, changes));
     const demoted = changes.role !== undefined && roleRank(changes.role) < roleRank(user.role);
     const deactivated = changes.isActive === false && user.isActive;
+    let revoked = 0;
     if (demoted || deactivated) {
-      await this.store.revokeUserSessions(user.id, deactivated ? 'deactivated' : 'role-changed', this.#now());
+      revoked = await this.store.revokeUserSessions(user.id, deactivated ? 'deactivated' : 'role-changed', this.#now());
     }
+    await this.#recordUpdate(user, updated, context, revoked);
     return updated;
   }
 
   /** Admin password reset (CLI): validates, hashes, ends every session. */
-  async setPassword(username: string, password: string): Promise<void> {
+  async setPassword(username: string, password: string, context: RequestContext = {}): Promise<void> {
     const user = await this.getUser(username);
     validateFields({ password: { field: 'password', value: password } }, this.#options.passwordPolicy);
     await this.store.updateUser(user.id, { passwordHash: await this.#hasher.hash(password) });
-    await this.store.revokeUserSessions(user.id, 'password-reset', this.#now());
+    const revoked = await this.store.revokeUserSessions(user.id, 'password-reset', this.#now());
+    await this.#record('password.change', user, context, {
+      by: context.actor?.username ?? null,
+      reset: true,
+      sessions_revoked: revoked,
+    });
   }
 
-  async deleteUser(username: string): Promise<void> {
+  async deleteUser(username: string, context: RequestContext = {}): Promise<void> {
     const user = await this.getUser(username);
     // The store deletes the user's sessions with the user, so their tokens die with it.
     if (!(await this.store.deleteUser(user.id))) throw userNotFound();
+    await this.#record('user.delete', user, context, { by: context.actor?.username ?? null, role: user.role });
   }
 
-  async revokeTokens(username: string): Promise<number> {
+  async revokeTokens(username: string, context: RequestContext = {}): Promise<number> {
     const user = await this.getUser(username);
-    return this.store.revokeUserSessions(user.id, 'admin-revoked', this.#now());
+    const count = await this.store.revokeUserSessions(user.id, 'admin-revoked', this.#now());
+    await this.#record('tokens.revoke', user, context, { by: context.actor?.username ?? null, sessions: count });
+    return count;
   }
 
   async addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
@@ -245,8 +353,39 @@ export class AuthService {
     return { ...users, activeSessions };
   }
 
-  cleanup(): Promise<number> {
-    return this.store.cleanup(this.#now());
+  /** Everything expired: ended sessions and old refresh tokens, plus what purgeExpired() removes. */
+  async cleanup(): Promise<number> {
+    const [sessions, rest] = await Promise.all([this.store.cleanup(this.#now()), this.purgeExpired()]);
+    return sessions + rest;
+  }
+
+  /**
+   * Audit events past retention, login-failure counters whose window closed, and
+   * signing keys retired long enough ago that no token they signed is still valid.
+   * Runs at start, periodically, and within cleanup().
+   */
+  async purgeExpired(): Promise<number> {
+    const now = this.#now();
+    const retentionDays = this.#options.auditRetentionDays ?? 90;
+    const keyLifetimeMs = retiredKeyLifetimeSeconds(this.#tokens.expiresInSeconds) * 1000;
+    const counts = await Promise.all([
+      this.store.purgeAuditEvents(new Date(now.getTime() - retentionDays * DAY_MS)),
+      this.store.purgeLoginFailures(now, this.#throttle.policy.windowSeconds),
+      this.store.purgeSigningKeys(new Date(now.getTime() - keyLifetimeMs)),
+    ]);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** The audit trail, newest first. */
+  async listAuditEvents(query: AuditQueryInput): Promise<AuditEventRecord[]> {
+    const holder = query.user === undefined ? null : await this.store.getUserByUsername(query.user);
+    return this.store.listAuditEvents({
+      ...(query.user === undefined ? {} : { username: query.user }),
+      ...(holder ? { userId: holder.id } : {}),
+      ...(query.event === undefined ? {} : { event: query.event }),
+      ...(query.since === undefined ? {} : { since: query.since }),
+      limit: query.limit,
+    });
   }
 
   /**
@@ -257,16 +396,18 @@ export class AuthService {
     if ((await this.store.countActiveAdmins()) > 0) return 'exists';
     const existing = await this.store.getUserByUsername(admin.username);
     if (existing) {
-      await this.store.updateUser(existing.id, { role: 'admin', isActive: true });
+      const promoted = await this.store.updateUser(existing.id, { role: 'admin', isActive: true });
+      if (promoted) await this.#recordUpdate(existing, promoted, {}, 0, 'admin-bootstrap');
       return 'promoted';
     }
     try {
-      await this.#createAccount({
+      const created = await this.#createAccount({
         username: admin.username,
         password: admin.password,
         email: admin.email,
         role: 'admin',
       });
+      await this.#record('register', created, {}, { role: 'admin', by: null, reason: 'admin-bootstrap' });
     } catch (err) {
       // Another instance starting at the same moment created it first.
       if (err instanceof GatekeeperError && err.code === 'USERNAME_TAKEN') return 'exists';
@@ -276,6 +417,33 @@ export class AuthService {
   }
 
   // --- internals --------------------------------------------------------------------------------
+
+  #record(
+    event: AuditEventType,
+    user: Pick<UserRecord, 'id' | 'username'>,
+    context: RequestContext,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
+    return this.#audit.record({ event, at: this.#now(), ip: context.ip ?? null, ...subjectOf(user), detail });
+  }
+
+  /** `user.update` with before/after of what changed; nothing is recorded when nothing changed. */
+  async #recordUpdate(
+    before: UserRecord,
+    after: UserRecord,
+    context: RequestContext,
+    sessionsRevoked = 0,
+    reason?: string,
+  ): Promise<void> {
+    const changes = describeChanges(before, after);
+    if (Object.keys(changes).length === 0) return;
+    await this.#record('user.update', after, context, {
+      by: context.actor?.username ?? null,
+      changes,
+      ...(sessionsRevoked > 0 ? { sessions_revoked: sessionsRevoked } : {}),
+      ...(reason === undefined ? {} : { reason }),
+    });
+  }
 
   async #createAccount(account: NewAccount): Promise<UserRecord> {
     validateFields(

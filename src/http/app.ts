@@ -7,12 +7,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
+import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { installMetrics } from './metrics.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { userRoutes } from './routes/users.js';
-import { ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
+import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 
 export interface AppDeps {
   service: AuthService;
@@ -22,6 +24,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   trustProxy?: boolean;
   requestTimeoutSeconds?: number;
+  /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
+  corsOrigins?: readonly string[];
   jwks?: () => Promise<{ keys: object[] } | null>;
 }
 
@@ -40,6 +44,14 @@ export const REDACT_PATHS = [
   '*.refresh_token',
   '*.secret',
   '*.secretKey',
+  // OAuth2 password-grant form field (POST /auth/login accepts it and ignores it).
+  '*.client_secret',
+  // Signing keys (issue 5): the private half, in either spelling, and the whole stored record.
+  '*.privateJwk',
+  '*.private_jwk',
+  '*.privateKey',
+  '*.refreshTokenHash',
+  '*.token_hash',
 ];
 
 /**
@@ -78,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  installCors(app, deps.corsOrigins ?? []);
   await app.register(helmet, {
     // The interactive docs need scripts and styles; every other response is JSON and gets a locked-down CSP below.
     contentSecurityPolicy: false,
@@ -110,12 +123,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ErrorBodySchema);
   app.addSchema(UserPublicSchema);
   app.addSchema(TokenResponseSchema);
+  app.addSchema(AuditEventSchema);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const metrics = installMetrics(app, { store: deps.service.store, hashQueue: deps.hasher.queue });
   await app.register(authRoutes(deps.service));
   await app.register(userRoutes(deps.service));
+  await app.register(auditRoutes(deps.service));
   await app.register(
     healthRoutes({
       store: deps.service.store,

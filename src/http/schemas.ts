@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { LIMITS, USERNAME_PATTERN } from '../core/validation.js';
 import { ERROR_CODES } from '../errors.js';
+import { AUDIT_EVENTS, type AuditEventType } from '../store/store.js';
 
 /** One definition per shape: Fastify validates with it and the OpenAPI document is generated from it. */
 
@@ -166,6 +167,38 @@ export const StatsResponse = Type.Object({
 });
 
 export const CleanupResponse = Type.Object({ removed: Type.Integer() });
+
+// An enum (rather than a union of literals) reads better in the OpenAPI document and keeps the static type.
+const AuditEventName = Type.Unsafe<AuditEventType>({
+  type: 'string',
+  enum: [...AUDIT_EVENTS],
+  description: 'One of the recorded event types.',
+});
+
+export const AuditQuery = Type.Object(
+  {
+    user: Type.Optional(text({ minLength: 1, maxLength: 255, description: 'A username (case-insensitive).' })),
+    event: Type.Optional(AuditEventName),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601; events at or after it.' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditEventSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    at: Type.String({ format: 'date-time' }),
+    event: AuditEventName,
+    username: nullable(Type.String()),
+    user_id: nullable(Type.String({ format: 'uuid' })),
+    ip: nullable(Type.String()),
+    detail: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Names, ids, reasons and before/after values; never a password or token.',
+    }),
+  },
+  { $id: 'AuditEvent' },
+);
 
 const PoolSchema = Type.Object({
   total: Type.Integer(),

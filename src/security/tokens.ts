@@ -6,18 +6,30 @@ import type { Role } from '../store/store.js';
 
 type Key = CryptoKey | KeyObject | Uint8Array;
 
-/** The keys tokens are signed and verified with. HS256 uses one secret; asymmetric algorithms a key ring. */
+/**
+ * The keys tokens are signed and verified with. HS256 uses one shared secret
+ * (hs256Keys); asymmetric algorithms use a key ring loaded from the store
+ * (src/auth/key-ring.ts), which can change while the process runs, hence the
+ * asynchronous accessors.
+ */
 export interface SigningKeys {
-  algorithm: JwtAlgorithm;
+  readonly algorithm: JwtAlgorithm;
   /** The key new tokens are signed with, and its `kid` (null for HS256). */
-  signing: { kid: string | null; key: Key };
-  /** The key that verifies a token with this `kid`, or null when unknown. */
-  verificationKey(kid: string | undefined): Key | null;
+  signingKey(): Promise<{ kid: string | null; key: Key }>;
+  /** The key that verifies a token with this `kid`, or null when unknown (or no longer valid). */
+  verificationKey(kid: string | undefined): Promise<Key | null>;
+  /** The public keys for /.well-known/jwks.json, or null when there are none to publish (HS256). */
+  jwks(): Promise<{ keys: object[] } | null>;
 }
 
 export function hs256Keys(secret: string): SigningKeys {
   const key = new TextEncoder().encode(secret);
-  return { algorithm: 'HS256', signing: { kid: null, key }, verificationKey: () => key };
+  return {
+    algorithm: 'HS256',
+    signingKey: async () => ({ kid: null, key }),
+    verificationKey: async () => key,
+    jwks: async () => null,
+  };
 }
 
 export interface AccessClaims {
@@ -47,13 +59,19 @@ export class AccessTokens {
     return this.settings.accessTokenMinutes * 60;
   }
 
+  /** The public keys to publish, or null with HS256. */
+  jwks(): Promise<{ keys: object[] } | null> {
+    return this.keys.jwks();
+  }
+
   async issue(user: { id: string; username: string; role: Role }, sessionId: string, now: Date): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
+    const signing = await this.keys.signingKey();
     const jwt = new SignJWT({ username: user.username, role: user.role, type: 'access', sid: sessionId })
       .setProtectedHeader(
-        this.keys.signing.kid === null
+        signing.kid === null
           ? { alg: this.keys.algorithm, typ: 'JWT' }
-          : { alg: this.keys.algorithm, typ: 'JWT', kid: this.keys.signing.kid },
+          : { alg: this.keys.algorithm, typ: 'JWT', kid: signing.kid },
       )
       .setSubject(user.id)
       .setJti(randomUUID())
@@ -61,7 +79,7 @@ export class AccessTokens {
       .setExpirationTime(iat + this.expiresInSeconds);
     if (this.settings.issuer !== null) jwt.setIssuer(this.settings.issuer);
     if (this.settings.audience !== null) jwt.setAudience(this.settings.audience);
-    return jwt.sign(this.keys.signing.key);
+    return jwt.sign(signing.key);
   }
 
   /** Throws TOKEN_EXPIRED or INVALID_TOKEN; checks signature, algorithm, expiry, issuer, audience and `type`. */
@@ -96,8 +114,8 @@ export class AccessTokens {
     return { sub, username, role, sid, jti, iat, exp };
   }
 
-  #keyFor(kid: string | undefined): Key {
-    const key = this.keys.verificationKey(kid);
+  async #keyFor(kid: string | undefined): Promise<Key> {
+    const key = await this.keys.verificationKey(kid);
     if (key === null) throw new GatekeeperError('INVALID_TOKEN', 'The access token is signed with an unknown key.');
     return key;
   }

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { GatekeeperError } from '../errors.js';
 import type {
+  AuditEventRecord,
+  AuditQuery,
+  LoginFailures,
+  NewAuditEvent,
   NewSession,
+  NewSigningKey,
   NewUser,
   RotateResult,
   SessionRecord,
+  SigningAlgorithm,
+  SigningKeyRecord,
   Store,
   StoreHealth,
   UserPage,
@@ -33,6 +40,10 @@ export class MemoryStore implements Store {
   #sessions = new Map<string, SessionRecord>();
   #refreshTokens = new Map<string, RefreshTokenEntry>();
   #settings = new Map<string, string>();
+  #loginFailures = new Map<string, LoginFailures>();
+  #signingKeys: SigningKeyRecord[] = [];
+  #auditEvents: AuditEventRecord[] = [];
+  #nextAuditId = 1;
 
   async createUser(input: NewUser): Promise<UserRecord> {
     const username = input.username.toLowerCase();
@@ -248,11 +259,108 @@ export class MemoryStore implements Store {
     return value;
   }
 
+  async recordLoginFailure(key: string, now: Date, windowSeconds: number): Promise<LoginFailures> {
+    const current = this.#loginFailures.get(key);
+    const next =
+      current && isOpen(current, now, windowSeconds)
+        ? { ...current, count: current.count + 1, lastAt: maxDate(current.lastAt, now) }
+        : { key, count: 1, firstAt: now, lastAt: now };
+    this.#loginFailures.set(key, next);
+    // Without a database, nothing else would ever drop the counters of one-off names and addresses.
+    if (this.#loginFailures.size > FAILURE_SWEEP_SIZE) await this.purgeLoginFailures(now, windowSeconds);
+    return { ...next };
+  }
+
+  async getLoginFailures(keys: readonly string[], now: Date, windowSeconds: number): Promise<LoginFailures[]> {
+    return keys.flatMap((key) => {
+      const entry = this.#loginFailures.get(key);
+      return entry && isOpen(entry, now, windowSeconds) ? [{ ...entry }] : [];
+    });
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.#loginFailures.delete(key);
+  }
+
+  async purgeLoginFailures(now: Date, windowSeconds: number): Promise<number> {
+    let removed = 0;
+    for (const [key, entry] of this.#loginFailures) {
+      if (!isOpen(entry, now, windowSeconds)) {
+        this.#loginFailures.delete(key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  async listSigningKeys(algorithm: SigningAlgorithm): Promise<SigningKeyRecord[]> {
+    return this.#signingKeys
+      .filter((k) => k.algorithm === algorithm)
+      .sort(
+        (a, b) =>
+          Number(a.retiredAt !== null) - Number(b.retiredAt !== null) || b.createdAt.getTime() - a.createdAt.getTime(),
+      )
+      .map(copyKey);
+  }
+
+  async addSigningKeyIfNone(key: NewSigningKey): Promise<SigningKeyRecord> {
+    const active = this.#activeKey(key.algorithm);
+    if (active) return copyKey(active);
+    const record = copyKey({ ...key, retiredAt: null });
+    this.#signingKeys.push(record);
+    return copyKey(record);
+  }
+
+  async rotateSigningKey(key: NewSigningKey): Promise<SigningKeyRecord | null> {
+    const active = this.#activeKey(key.algorithm);
+    if (active) active.retiredAt = new Date(key.createdAt);
+    this.#signingKeys.push(copyKey({ ...key, retiredAt: null }));
+    return active ? copyKey(active) : null;
+  }
+
+  async purgeSigningKeys(retiredBefore: Date): Promise<number> {
+    const before = this.#signingKeys.length;
+    this.#signingKeys = this.#signingKeys.filter((k) => k.retiredAt === null || k.retiredAt >= retiredBefore);
+    return before - this.#signingKeys.length;
+  }
+
+  async recordAuditEvent(event: NewAuditEvent): Promise<void> {
+    this.#auditEvents.push({ ...structuredClone(event), id: this.#nextAuditId++ });
+  }
+
+  async listAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]> {
+    const username = query.username?.toLowerCase();
+    const bySubject = (e: AuditEventRecord) =>
+      (username === undefined && query.userId === undefined) ||
+      (username !== undefined && e.username?.toLowerCase() === username) ||
+      (query.userId !== undefined && e.userId === query.userId);
+    return this.#auditEvents
+      .filter(
+        (e) =>
+          bySubject(e) &&
+          (query.event === undefined || e.event === query.event) &&
+          (query.since === undefined || e.at >= query.since),
+      )
+      .sort((a, b) => b.at.getTime() - a.at.getTime() || b.id - a.id)
+      .slice(0, Math.max(0, query.limit))
+      .map((e) => structuredClone(e));
+  }
+
+  async purgeAuditEvents(before: Date): Promise<number> {
+    const count = this.#auditEvents.length;
+    this.#auditEvents = this.#auditEvents.filter((e) => e.at >= before);
+    return count - this.#auditEvents.length;
+  }
+
   async health(): Promise<StoreHealth> {
     return { reachable: true, latencyMs: 0, serverVersion: null, pool: null };
   }
 
   async close(): Promise<void> {}
+
+  #activeKey(algorithm: SigningAlgorithm): SigningKeyRecord | undefined {
+    return this.#signingKeys.find((k) => k.algorithm === algorithm && k.retiredAt === null);
+  }
 
   #countActiveAdmins(): number {
     let count = 0;
@@ -271,6 +379,21 @@ export class MemoryStore implements Store {
     }
     return removed;
   }
+}
+
+/** Counters beyond this many trigger a sweep of closed windows. */
+const FAILURE_SWEEP_SIZE = 10_000;
+
+function isOpen(entry: LoginFailures, now: Date, windowSeconds: number): boolean {
+  return now.getTime() - entry.firstAt.getTime() < windowSeconds * 1000;
+}
+
+function maxDate(a: Date, b: Date): Date {
+  return a > b ? a : b;
+}
+
+function copyKey(key: SigningKeyRecord): SigningKeyRecord {
+  return structuredClone(key);
 }
 
 function isActiveAdmin(user: UserRecord): boolean {

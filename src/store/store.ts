@@ -104,6 +104,75 @@ export type RotateResult =
   /** Unknown, expired, or its session is revoked/expired: nothing changed. */
   | { status: 'invalid' };
 
+/**
+ * Failed logins counted under one key (`account:<name>` or `ip:<address>`) in its
+ * current window. The window is fixed: it opens at the first failure and closes
+ * `windowSeconds` later, after which the counter starts again from zero.
+ */
+export interface LoginFailures {
+  key: string;
+  count: number;
+  firstAt: Date;
+  lastAt: Date;
+}
+
+export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** An asymmetric JWT signing key as stored: both halves as JWK, the private one never leaves the server. */
+export interface SigningKeyRecord {
+  /** RFC 7638 thumbprint of the public key; the `kid` header of tokens it signs. */
+  kid: string;
+  algorithm: SigningAlgorithm;
+  publicJwk: Record<string, unknown>;
+  privateJwk: Record<string, unknown>;
+  createdAt: Date;
+  /** When a newer key took over signing (null: this is the active key); it still verifies for a while. */
+  retiredAt: Date | null;
+}
+
+export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt'>;
+
+export const AUDIT_EVENTS = [
+  'register',
+  'login.success',
+  'login.failure',
+  'logout',
+  'refresh.reuse',
+  'password.change',
+  'user.update',
+  'user.delete',
+  'tokens.revoke',
+  'key.rotate',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENTS)[number];
+
+/** One line of the audit trail. `detail` holds names, ids, reasons and before/after values: never a secret. */
+export interface NewAuditEvent {
+  at: Date;
+  event: AuditEventType;
+  /** The user the event is about (for login failures: the name attempted). */
+  username: string | null;
+  userId: string | null;
+  /** The client address, when the event came from a request. */
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditEventRecord extends NewAuditEvent {
+  id: number;
+}
+
+export interface AuditQuery {
+  /** Matches the recorded username, ignoring case; with `userId` too, either one matches (renamed users). */
+  username?: string;
+  userId?: string;
+  event?: AuditEventType;
+  /** Only events at or after this time. */
+  since?: Date;
+  limit: number;
+}
+
 export interface PoolFigures {
   total: number;
   idle: number;
@@ -162,10 +231,42 @@ export interface Store {
   /** Deletes expired refresh tokens and sessions that are expired or revoked; returns how many rows went. */
   cleanup(now: Date): Promise<number>;
 
-  // Small durable settings (the generated signing secret, later signing keys).
+  // Small durable settings (the generated HS256 secret).
   getSetting(key: string): Promise<string | null>;
   /** Stores `value` unless the key exists; returns the value that is stored now (first writer wins). */
   putSettingIfAbsent(key: string, value: string): Promise<string>;
+
+  // Login throttling: counters shared by every instance on the store, kept across restarts.
+  /** Atomically counts one failure under `key`, starting a new window if the last one closed; returns the counter. */
+  recordLoginFailure(key: string, now: Date, windowSeconds: number): Promise<LoginFailures>;
+  /** The counters of these keys whose window is still open at `now` (others are left out). */
+  getLoginFailures(keys: readonly string[], now: Date, windowSeconds: number): Promise<LoginFailures[]>;
+  clearLoginFailures(key: string): Promise<void>;
+  /** Deletes counters whose window has closed; returns how many. */
+  purgeLoginFailures(now: Date, windowSeconds: number): Promise<number>;
+
+  // Asymmetric signing keys (GATEKEEPER_JWT_ALGORITHM other than HS256).
+  /** Every stored key of the algorithm: the active one first, then the newest. */
+  listSigningKeys(algorithm: SigningAlgorithm): Promise<SigningKeyRecord[]>;
+  /**
+   * Makes `key` the active key unless its algorithm already has one, and returns the
+   * active key: of several instances starting at once, the first writer wins.
+   */
+  addSigningKeyIfNone(key: NewSigningKey): Promise<SigningKeyRecord>;
+  /**
+   * Atomically retires the active key of `key.algorithm` (retiredAt = key.createdAt) and
+   * makes `key` active. Returns the key it retired, or null when there was none.
+   */
+  rotateSigningKey(key: NewSigningKey): Promise<SigningKeyRecord | null>;
+  /** Deletes keys retired before `retiredBefore`; returns how many. */
+  purgeSigningKeys(retiredBefore: Date): Promise<number>;
+
+  // Audit trail.
+  recordAuditEvent(event: NewAuditEvent): Promise<void>;
+  /** Newest first (by time, then id), at most `query.limit`. */
+  listAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]>;
+  /** Deletes events older than `before`; returns how many. */
+  purgeAuditEvents(before: Date): Promise<number>;
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

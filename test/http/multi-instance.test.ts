@@ -51,6 +51,8 @@ describe('several instances on one PostgreSQL database', () => {
       (await c.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(tokens.access_token) })).statusCode,
     ).toBe(200);
     for (const gk of [a, b]) {
+      // Revocations reach other instances within one LISTEN/NOTIFY delivery: wait for exactly that, no sleeping.
+      await settle(gk);
       expectError(
         await gk.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(tokens.access_token) }),
         401,

@@ -54,6 +54,9 @@ describe('migrator', () => {
       [1, 'users'],
       [2, 'sessions'],
       [3, 'settings'],
+      [4, 'login_failures'],
+      [5, 'signing_keys'],
+      [6, 'audit_events'],
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE users');
   });
@@ -94,10 +97,10 @@ describe('migrator', () => {
     const db = await freshDatabase();
     const p = pool(db.url);
     expect(await isSchemaCurrent(p)).toBe(false);
-    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
-    expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3], pending: [], unknown: [] });
+    expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3, 4, 5, 6], pending: [], unknown: [] });
   });
 
   it('a failing migration is rolled back, recorded nowhere, and releases the lock', async () => {

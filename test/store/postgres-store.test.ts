@@ -20,7 +20,10 @@ describeStore('postgres', async () => {
   await admin.connect();
   return {
     store,
-    reset: async () => void (await admin.query('TRUNCATE users, sessions, refresh_tokens, settings CASCADE')),
+    reset: async () =>
+      void (await admin.query(
+        'TRUNCATE users, sessions, refresh_tokens, settings, login_failures, signing_keys, audit_events CASCADE',
+      )),
     close: async () => {
       await Promise.all([store.close(), admin.end()]);
       await db.drop();

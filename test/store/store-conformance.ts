@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatekeeperError } from '../../src/errors.js';
-import type { NewUser, Store } from '../../src/store/store.js';
+import type { NewSigningKey, NewUser, SigningAlgorithm, Store } from '../../src/store/store.js';
 
 /** What an implementation's test file hands the suite. */
 export interface StoreHarness {
@@ -25,6 +25,18 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
     username: `user${counter}`,
     passwordHash: `$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA${counter}`,
     ...overrides,
+  };
+}
+
+let keyCounter = 0;
+function newKey(algorithm: SigningAlgorithm, createdAt: Date): NewSigningKey {
+  keyCounter += 1;
+  return {
+    kid: `kid-${keyCounter}-${randomUUID()}`,
+    algorithm,
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `public-${keyCounter}` },
+    privateJwk: { kty: 'OKP', crv: 'Ed25519', x: `public-${keyCounter}`, d: `private-${keyCounter}` },
+    createdAt,
   };
 }
 
@@ -376,6 +388,183 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
         expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBeGreaterThanOrEqual(1);
         expect(await store.getSession(live.id)).toBeNull();
         expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBe(0);
+      });
+    });
+
+    describe('login failures', () => {
+      const WINDOW = 900;
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+      const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+
+      it('recordLoginFailure() counts within the window and restarts once it has closed', async () => {
+        expect(await store.recordLoginFailure('account:alice', t0, WINDOW)).toEqual({
+          key: 'account:alice',
+          count: 1,
+          firstAt: t0,
+          lastAt: t0,
+        });
+        expect(await store.recordLoginFailure('account:alice', at(10), WINDOW)).toMatchObject({
+          count: 2,
+          firstAt: t0,
+          lastAt: at(10),
+        });
+        // The window is fixed at the first failure: at(WINDOW) it has closed, whatever happened since.
+        expect(await store.recordLoginFailure('account:alice', at(WINDOW), WINDOW)).toEqual({
+          key: 'account:alice',
+          count: 1,
+          firstAt: at(WINDOW),
+          lastAt: at(WINDOW),
+        });
+      });
+
+      it('getLoginFailures() returns open counters of the asked keys only', async () => {
+        await store.recordLoginFailure('account:bob', t0, WINDOW);
+        await store.recordLoginFailure('ip:10.0.0.1', at(100), WINDOW);
+        await store.recordLoginFailure('ip:10.0.0.2', t0, WINDOW);
+        const found = await store.getLoginFailures(['account:bob', 'ip:10.0.0.1', 'ip:nobody'], at(200), WINDOW);
+        expect(found.map((f) => f.key).sort()).toEqual(['account:bob', 'ip:10.0.0.1']);
+        const later = await store.getLoginFailures(['account:bob', 'ip:10.0.0.1'], at(WINDOW), WINDOW);
+        expect(later.map((f) => f.key)).toEqual(['ip:10.0.0.1']);
+        expect(await store.getLoginFailures([], t0, WINDOW)).toEqual([]);
+      });
+
+      it('clearLoginFailures() resets one key; purgeLoginFailures() drops closed windows', async () => {
+        await store.recordLoginFailure('account:carol', t0, WINDOW);
+        await store.recordLoginFailure('account:dave', at(500), WINDOW);
+        await store.clearLoginFailures('account:carol');
+        await store.clearLoginFailures('account:never-seen');
+        expect(await store.getLoginFailures(['account:carol'], t0, WINDOW)).toEqual([]);
+        await store.recordLoginFailure('ip:1.2.3.4', t0, WINDOW);
+        expect(await store.purgeLoginFailures(at(WINDOW), WINDOW)).toBe(1);
+        expect((await store.getLoginFailures(['account:dave'], at(WINDOW), WINDOW))[0]?.count).toBe(1);
+      });
+
+      it('concurrent failures on one key all count', async () => {
+        await Promise.all(Array.from({ length: 20 }, () => store.recordLoginFailure('account:race', t0, WINDOW)));
+        expect((await store.getLoginFailures(['account:race'], t0, WINDOW))[0]?.count).toBe(20);
+      });
+    });
+
+    describe('signing keys', () => {
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+
+      it('addSigningKeyIfNone(): the first writer wins, per algorithm', async () => {
+        const first = newKey('EdDSA', t0);
+        expect(await store.addSigningKeyIfNone(first)).toEqual({ ...first, retiredAt: null });
+        expect((await store.addSigningKeyIfNone(newKey('EdDSA', t0))).kid).toBe(first.kid);
+        const es = newKey('ES256', t0);
+        expect((await store.addSigningKeyIfNone(es)).kid).toBe(es.kid);
+        expect((await store.listSigningKeys('EdDSA')).map((k) => k.kid)).toEqual([first.kid]);
+      });
+
+      it('concurrent addSigningKeyIfNone() calls agree on one active key', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => store.addSigningKeyIfNone(newKey('RS256', t0))),
+        );
+        expect(new Set(results.map((k) => k.kid)).size).toBe(1);
+        expect(await store.listSigningKeys('RS256')).toHaveLength(1);
+      });
+
+      it('rotateSigningKey() retires the active key and lists the new one first', async () => {
+        const first = await store.addSigningKeyIfNone(newKey('EdDSA', t0));
+        const later = new Date(t0.getTime() + 60_000);
+        const second = newKey('EdDSA', later);
+        expect(await store.rotateSigningKey(second)).toMatchObject({ kid: first.kid, retiredAt: later });
+        const keys = await store.listSigningKeys('EdDSA');
+        expect(keys.map((k) => [k.kid, k.retiredAt])).toEqual([
+          [second.kid, null],
+          [first.kid, later],
+        ]);
+        expect(keys[0]?.privateJwk).toEqual(second.privateJwk);
+        expect(await store.rotateSigningKey(newKey('ES256', later))).toBeNull();
+      });
+
+      it('concurrent rotations leave exactly one active key', async () => {
+        await store.addSigningKeyIfNone(newKey('ES256', t0));
+        await Promise.all(
+          Array.from({ length: 4 }, (_, i) => store.rotateSigningKey(newKey('ES256', new Date(t0.getTime() + i)))),
+        );
+        const keys = await store.listSigningKeys('ES256');
+        expect(keys).toHaveLength(5);
+        expect(keys.filter((k) => k.retiredAt === null)).toHaveLength(1);
+      });
+
+      it('purgeSigningKeys() deletes keys retired before the cutoff, never the active one', async () => {
+        const old = await store.addSigningKeyIfNone(newKey('EdDSA', t0));
+        await store.rotateSigningKey(newKey('EdDSA', new Date(t0.getTime() + 1000)));
+        expect(await store.purgeSigningKeys(new Date(t0.getTime() + 1000))).toBe(0);
+        expect(await store.purgeSigningKeys(new Date(t0.getTime() + 1001))).toBe(1);
+        const keys = await store.listSigningKeys('EdDSA');
+        expect(keys.map((k) => k.kid)).not.toContain(old.kid);
+        expect(keys).toHaveLength(1);
+        expect(await store.purgeSigningKeys(new Date(t0.getTime() + 10 ** 9))).toBe(0);
+      });
+    });
+
+    describe('audit events', () => {
+      const t0 = new Date('2030-01-01T00:00:00.000Z');
+      const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+      const event = (overrides: Partial<Parameters<Store['recordAuditEvent']>[0]> = {}) => ({
+        at: t0,
+        event: 'login.failure' as const,
+        username: 'alice',
+        userId: null,
+        ip: '10.0.0.1',
+        detail: { reason: 'wrong-password' },
+        ...overrides,
+      });
+
+      it('records events and lists them newest first with their fields', async () => {
+        const userId = randomUUID();
+        await store.recordAuditEvent(event({ at: t0 }));
+        await store.recordAuditEvent(
+          event({ at: at(1), event: 'login.success', userId, detail: { nested: { a: [1, 2] } } }),
+        );
+        await store.recordAuditEvent(event({ at: at(1), event: 'logout', ip: null }));
+        const events = await store.listAuditEvents({ limit: 10 });
+        expect(events.map((e) => e.event)).toEqual(['logout', 'login.success', 'login.failure']);
+        expect(events[1]).toMatchObject({
+          at: at(1),
+          username: 'alice',
+          userId,
+          ip: '10.0.0.1',
+          detail: { nested: { a: [1, 2] } },
+        });
+        expect(events[0]!.id).toBeGreaterThan(events[1]!.id);
+        expect(typeof events[0]!.id).toBe('number');
+      });
+
+      it('filters by user (case-insensitive name, or id), event and since, and honours the limit', async () => {
+        const userId = randomUUID();
+        await store.recordAuditEvent(event({ username: 'Alice', at: t0 }));
+        await store.recordAuditEvent(event({ username: 'renamed', userId, event: 'login.success', at: at(5) }));
+        await store.recordAuditEvent(event({ username: 'bob', at: at(10) }));
+        expect((await store.listAuditEvents({ username: 'ALICE', limit: 10 })).map((e) => e.at)).toEqual([t0]);
+        const either = await store.listAuditEvents({ username: 'alice', userId, limit: 10 });
+        expect(either.map((e) => e.username)).toEqual(['renamed', 'Alice']);
+        expect((await store.listAuditEvents({ userId: 'not-a-uuid', limit: 10 })).length).toBe(0);
+        expect((await store.listAuditEvents({ event: 'login.success', limit: 10 })).map((e) => e.username)).toEqual([
+          'renamed',
+        ]);
+        expect((await store.listAuditEvents({ since: at(5), limit: 10 })).map((e) => e.username)).toEqual([
+          'bob',
+          'renamed',
+        ]);
+        expect(await store.listAuditEvents({ limit: 2 })).toHaveLength(2);
+      });
+
+      it('purgeAuditEvents() deletes events older than the cutoff', async () => {
+        await store.recordAuditEvent(event({ at: t0 }));
+        await store.recordAuditEvent(event({ at: at(60) }));
+        expect(await store.purgeAuditEvents(at(60))).toBe(1);
+        expect((await store.listAuditEvents({ limit: 10 })).map((e) => e.at)).toEqual([at(60)]);
+      });
+
+      it('returned events are copies', async () => {
+        await store.recordAuditEvent(event({ detail: { n: 1 } }));
+        const [first] = await store.listAuditEvents({ limit: 1 });
+        first!.detail.n = 2;
+        expect((await store.listAuditEvents({ limit: 1 }))[0]?.detail).toEqual({ n: 1 });
       });
     });
 

@@ -28,16 +28,23 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
+/** createGatekeeper's options a test may add (a clock, a key reload interval). */
+export type GatekeeperOptions = Omit<NonNullable<Parameters<typeof createGatekeeper>[1]>, 'store'>;
+
 /** A Gatekeeper on a fresh store: memory, or a new database on the run's PostgreSQL. */
-export async function startGatekeeper(backend: TestBackend, env: Record<string, string> = {}): Promise<TestGatekeeper> {
+export async function startGatekeeper(
+  backend: TestBackend,
+  env: Record<string, string> = {},
+  options: GatekeeperOptions = {},
+): Promise<TestGatekeeper> {
   if (backend === 'memory') {
     const config = testConfig(env);
-    return { ...(await createGatekeeper(config, { hashParams: CHEAP_HASH })), config, databaseUrl: null };
+    return { ...(await createGatekeeper(config, { hashParams: CHEAP_HASH, ...options })), config, databaseUrl: null };
   }
   const { createTestDatabase } = await import('./database.js');
   const database = await createTestDatabase();
   const config = testConfig({ GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url, ...env });
-  const gatekeeper = await createGatekeeper(config, { hashParams: CHEAP_HASH });
+  const gatekeeper = await createGatekeeper(config, { hashParams: CHEAP_HASH, ...options });
   return {
     ...gatekeeper,
     config,

@@ -42,6 +42,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         const user = await service.register(
           { username, password, email, profilePictureUrl: profile_picture_url, metadata, role },
           actor,
+          { ip: request.ip, actor },
         );
         return reply.code(201).send(toUserPublic(user));
       },
@@ -59,7 +60,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const tokens = await service.login(request.body.username, request.body.password);
+        const tokens = await service.login(request.body.username, request.body.password, { ip: request.ip });
         return reply.header('Cache-Control', 'no-store').send(tokens);
       },
     );
@@ -75,7 +76,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const tokens = await service.refresh(request.body.refresh_token);
+        const tokens = await service.refresh(request.body.refresh_token, { ip: request.ip });
         return reply.header('Cache-Control', 'no-store').send(tokens);
       },
     );
@@ -98,7 +99,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await service.logout(principalOf(request), request.body?.refresh_token);
+        await service.logout(principalOf(request), request.body?.refresh_token, { ip: request.ip });
         return { message: 'Logged out.' };
       },
     );
@@ -135,12 +136,11 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         if (refused.length > 0) {
           throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
         }
-        const user = await service.updateProfile(principalOf(request), {
-          username,
-          email,
-          profilePictureUrl: profile_picture_url,
-          metadata,
-        });
+        const user = await service.updateProfile(
+          principalOf(request),
+          { username, email, profilePictureUrl: profile_picture_url, metadata },
+          { ip: request.ip },
+        );
         return toUserPublic(user);
       },
     );
@@ -159,7 +159,9 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const { current_password, new_password } = request.body;
-        const tokens = await service.changePassword(principalOf(request), current_password, new_password);
+        const tokens = await service.changePassword(principalOf(request), current_password, new_password, {
+          ip: request.ip,
+        });
         return reply.header('Cache-Control', 'no-store').send(tokens);
       },
     );

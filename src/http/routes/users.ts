@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { AuthService } from '../../auth/auth-service.js';
+import type { FastifyRequest } from 'fastify';
+import type { AuthService, RequestContext } from '../../auth/auth-service.js';
 import { principalOf, requireAdmin } from '../authenticate.js';
 import {
   AdminCreateBody,
@@ -18,6 +19,11 @@ import {
 import { toUserPublic } from '../user-public.js';
 
 const bearer = [{ bearerAuth: [] }];
+
+/** Who is acting and from where, for the audit trail. */
+function contextOf(request: FastifyRequest): RequestContext {
+  return { ip: request.ip, actor: principalOf(request).user };
+}
 const adminErrors = errorResponses(401, 403);
 
 /** Admin-only user management under /auth. */
@@ -68,6 +74,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
             isActive: b.is_active,
           },
           principalOf(request).user,
+          contextOf(request),
         );
         return reply.code(201).send(toUserPublic(user));
       },
@@ -101,14 +108,18 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const b = request.body;
-        const user = await service.updateUser(request.params.username, {
-          username: b.username,
-          email: b.email,
-          profilePictureUrl: b.profile_picture_url,
-          metadata: b.metadata,
-          role: b.role,
-          isActive: b.is_active,
-        });
+        const user = await service.updateUser(
+          request.params.username,
+          {
+            username: b.username,
+            email: b.email,
+            profilePictureUrl: b.profile_picture_url,
+            metadata: b.metadata,
+            role: b.role,
+            isActive: b.is_active,
+          },
+          contextOf(request),
+        );
         return toUserPublic(user);
       },
     );
@@ -125,7 +136,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await service.deleteUser(request.params.username);
+        await service.deleteUser(request.params.username, contextOf(request));
         return { message: 'User deleted.' };
       },
     );
@@ -142,7 +153,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const count = await service.revokeTokens(request.params.username);
+        const count = await service.revokeTokens(request.params.username, contextOf(request));
         return { message: `Revoked ${count} session${count === 1 ? '' : 's'}.` };
       },
     );
@@ -191,7 +202,8 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['admin'],
-          summary: 'Delete expired refresh tokens and ended sessions',
+          summary:
+            'Delete expired refresh tokens, ended sessions, audit events past retention, closed login-failure windows and expired signing keys',
           security: bearer,
           response: { 200: CleanupResponse, ...adminErrors },
         },

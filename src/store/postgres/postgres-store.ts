@@ -8,12 +8,20 @@
 import pg from 'pg';
 import { GatekeeperError } from '../../errors.js';
 import type {
+  AuditEventRecord,
+  AuditEventType,
+  AuditQuery,
+  LoginFailures,
+  NewAuditEvent,
   NewSession,
+  NewSigningKey,
   NewUser,
   PoolFigures,
   Role,
   RotateResult,
   SessionRecord,
+  SigningAlgorithm,
+  SigningKeyRecord,
   Store,
   StoreHealth,
   UserPage,
@@ -48,6 +56,8 @@ type Sql = Omit<Statement, 'values'>;
 
 /** Taken (per transaction) by everything that may lower the number of active admins. */
 const ADMIN_LOCK_KEY = '7340298721543102';
+/** Taken (per transaction) by key rotation, so two rotations at once retire each other's key in turn. */
+const SIGNING_KEY_LOCK_KEY = '7340298721543103';
 /** Deadlocks and serialization failures are retried this many times in all. */
 const TRANSACTION_ATTEMPTS = 3;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,6 +69,11 @@ const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 const USER_COLUMNS = `id, username, password_hash, role, email, profile_picture_url, yapcoin_balance, is_active,
   created_at, updated_at, metadata`;
 const SESSION_COLUMNS = 'id, user_id, created_at, expires_at, revoked_at, revoked_reason';
+const FAILURE_COLUMNS = 'key, count, first_at, last_at';
+const KEY_COLUMNS = 'kid, algorithm, public_jwk, private_jwk, created_at, retired_at';
+const AUDIT_COLUMNS = 'id, at, event, username, user_id, ip, detail';
+/** A window that opened at or before this instant has closed ($2 = now, $3 = window seconds). */
+const WINDOW_START = '($2::timestamptz - make_interval(secs => $3::double precision))';
 const USER_FILTER = `($1::text IS NULL OR username ILIKE $1 ESCAPE '\\' OR email ILIKE $1 ESCAPE '\\')
   AND ($2::text IS NULL OR role = $2)
   AND ($3::boolean IS NULL OR is_active = $3)`;
@@ -188,6 +203,59 @@ const SQL = {
     text: 'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value',
     secretParams: [2],
   },
+
+  recordLoginFailure: {
+    // One atomic upsert: concurrent failures on several instances all count, and a
+    // closed window restarts at this failure instead of adding to it.
+    text: `INSERT INTO login_failures AS f (key, count, first_at, last_at) VALUES ($1, 1, $2, $2)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN f.first_at <= ${WINDOW_START} THEN 1 ELSE f.count + 1 END,
+        first_at = CASE WHEN f.first_at <= ${WINDOW_START} THEN $2 ELSE f.first_at END,
+        last_at = CASE WHEN f.first_at <= ${WINDOW_START} THEN $2 ELSE greatest(f.last_at, $2) END
+      RETURNING ${FAILURE_COLUMNS}`,
+  },
+  getLoginFailures: {
+    text: `SELECT ${FAILURE_COLUMNS} FROM login_failures WHERE key = ANY($1::text[]) AND first_at > ${WINDOW_START}`,
+  },
+  clearLoginFailures: { text: 'DELETE FROM login_failures WHERE key = $1' },
+  purgeLoginFailures: {
+    text: `DELETE FROM login_failures WHERE first_at <= ($1::timestamptz - make_interval(secs => $2::double precision))`,
+  },
+
+  listSigningKeys: {
+    text: `SELECT ${KEY_COLUMNS} FROM signing_keys WHERE algorithm = $1
+      ORDER BY retired_at IS NOT NULL, created_at DESC`,
+  },
+  activeSigningKey: { text: `SELECT ${KEY_COLUMNS} FROM signing_keys WHERE algorithm = $1 AND retired_at IS NULL` },
+  insertSigningKeyIfNone: {
+    // The partial unique index (one active key per algorithm) decides between instances starting together.
+    text: `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk, created_at)
+      VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)
+      ON CONFLICT (algorithm) WHERE retired_at IS NULL DO NOTHING`,
+    secretParams: [4],
+  },
+  lockSigningKeys: { text: `SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK_KEY})` },
+  retireSigningKey: {
+    text: `UPDATE signing_keys SET retired_at = $2 WHERE algorithm = $1 AND retired_at IS NULL RETURNING ${KEY_COLUMNS}`,
+  },
+  insertSigningKey: {
+    text: `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk, created_at)
+      VALUES ($1, $2, $3::jsonb, $4::jsonb, $5)`,
+    secretParams: [4],
+  },
+  purgeSigningKeys: { text: 'DELETE FROM signing_keys WHERE retired_at < $1' },
+
+  insertAuditEvent: {
+    text: `INSERT INTO audit_events (at, event, username, user_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+  },
+  listAuditEvents: {
+    text: `SELECT ${AUDIT_COLUMNS} FROM audit_events
+      WHERE (($1::text IS NULL AND $2::uuid IS NULL) OR lower(username) = lower($1) OR user_id = $2)
+        AND ($3::text IS NULL OR event = $3)
+        AND ($4::timestamptz IS NULL OR at >= $4)
+      ORDER BY at DESC, id DESC LIMIT $5`,
+  },
+  purgeAuditEvents: { text: 'DELETE FROM audit_events WHERE at < $1' },
 } satisfies Record<string, Sql>;
 
 interface UserRow {
@@ -211,6 +279,59 @@ interface SessionRow {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string | null;
+}
+
+interface FailureRow {
+  key: string;
+  count: number;
+  first_at: Date;
+  last_at: Date;
+}
+
+interface KeyRow {
+  kid: string;
+  algorithm: string;
+  public_jwk: Record<string, unknown>;
+  private_jwk: Record<string, unknown>;
+  created_at: Date;
+  retired_at: Date | null;
+}
+
+interface AuditRow {
+  id: string; // BIGSERIAL arrives as a string; ids stay far below 2^53
+  at: Date;
+  event: string;
+  username: string | null;
+  user_id: string | null;
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+function toFailures(row: FailureRow): LoginFailures {
+  return { key: row.key, count: row.count, firstAt: row.first_at, lastAt: row.last_at };
+}
+
+function toSigningKey(row: KeyRow): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    algorithm: row.algorithm as SigningAlgorithm,
+    publicJwk: row.public_jwk,
+    privateJwk: row.private_jwk,
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+function toAuditEvent(row: AuditRow): AuditEventRecord {
+  return {
+    id: Number(row.id),
+    at: row.at,
+    event: row.event as AuditEventType,
+    username: row.username,
+    userId: row.user_id,
+    ip: row.ip,
+    detail: row.detail ?? {},
+  };
 }
 
 /** Rows of users written by other tools may hold the seed's NULLs; they read as the defaults (inactive if unknown). */
@@ -501,6 +622,92 @@ class PostgresStore implements Store {
     return stored;
   }
 
+  // Login throttling
+
+  async recordLoginFailure(key: string, now: Date, windowSeconds: number): Promise<LoginFailures> {
+    const { rows } = await this.#query<FailureRow>(SQL.recordLoginFailure, [key, now.toISOString(), windowSeconds]);
+    return toFailures(one(rows));
+  }
+
+  async getLoginFailures(keys: readonly string[], now: Date, windowSeconds: number): Promise<LoginFailures[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.#query<FailureRow>(SQL.getLoginFailures, [[...keys], now.toISOString(), windowSeconds]);
+    return rows.map(toFailures);
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.#query(SQL.clearLoginFailures, [key]);
+  }
+
+  async purgeLoginFailures(now: Date, windowSeconds: number): Promise<number> {
+    const result = await this.#query(SQL.purgeLoginFailures, [now.toISOString(), windowSeconds]);
+    return result.rowCount ?? 0;
+  }
+
+  // Signing keys
+
+  async listSigningKeys(algorithm: SigningAlgorithm): Promise<SigningKeyRecord[]> {
+    const { rows } = await this.#query<KeyRow>(SQL.listSigningKeys, [algorithm]);
+    return rows.map(toSigningKey);
+  }
+
+  async addSigningKeyIfNone(key: NewSigningKey): Promise<SigningKeyRecord> {
+    await this.#query(SQL.insertSigningKeyIfNone, signingKeyValues(key));
+    // Inserted or not, the active key is visible now: DO NOTHING waited for a concurrent writer to commit.
+    const { rows } = await this.#query<KeyRow>(SQL.activeSigningKey, [key.algorithm]);
+    return toSigningKey(one(rows));
+  }
+
+  async rotateSigningKey(key: NewSigningKey): Promise<SigningKeyRecord | null> {
+    return this.#transaction(async (client) => {
+      await this.#query(SQL.lockSigningKeys, [], client);
+      const retired = await this.#query<KeyRow>(
+        SQL.retireSigningKey,
+        [key.algorithm, key.createdAt.toISOString()],
+        client,
+      );
+      await this.#query(SQL.insertSigningKey, signingKeyValues(key), client);
+      return retired.rows[0] ? toSigningKey(retired.rows[0]) : null;
+    });
+  }
+
+  async purgeSigningKeys(retiredBefore: Date): Promise<number> {
+    const result = await this.#query(SQL.purgeSigningKeys, [retiredBefore.toISOString()]);
+    return result.rowCount ?? 0;
+  }
+
+  // Audit trail
+
+  async recordAuditEvent(event: NewAuditEvent): Promise<void> {
+    await this.#query(SQL.insertAuditEvent, [
+      event.at.toISOString(),
+      event.event,
+      event.username,
+      event.userId !== null && UUID.test(event.userId) ? event.userId : null,
+      event.ip,
+      JSON.stringify(event.detail),
+    ]);
+  }
+
+  async listAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]> {
+    const userId = query.userId !== undefined && UUID.test(query.userId) ? query.userId : null;
+    // An id that cannot exist matches nothing, rather than dropping the filter.
+    if (query.userId !== undefined && userId === null && query.username === undefined) return [];
+    const { rows } = await this.#query<AuditRow>(SQL.listAuditEvents, [
+      query.username ?? null,
+      userId,
+      query.event ?? null,
+      query.since?.toISOString() ?? null,
+      Math.max(0, Math.trunc(query.limit)),
+    ]);
+    return rows.map(toAuditEvent);
+  }
+
+  async purgeAuditEvents(before: Date): Promise<number> {
+    const result = await this.#query(SQL.purgeAuditEvents, [before.toISOString()]);
+    return result.rowCount ?? 0;
+  }
+
   // Health and lifetime
 
   async health(): Promise<StoreHealth> {
@@ -608,6 +815,16 @@ class PostgresStore implements Store {
       }
     }
   }
+}
+
+function signingKeyValues(key: NewSigningKey): unknown[] {
+  return [
+    key.kid,
+    key.algorithm,
+    JSON.stringify(key.publicJwk),
+    JSON.stringify(key.privateJwk),
+    key.createdAt.toISOString(),
+  ];
 }
 
 function one<T>(rows: T[]): T {

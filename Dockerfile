@@ -1,0 +1,32 @@
+# The Gatekeeper service. Build and run with docker-compose.yml (it brings PostgreSQL along).
+# Checked by parsing only (test/ops/docker.test.ts): no Docker engine runs in CI.
+FROM node:20-slim
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    GATEKEEPER_DATA_DIR=/app/data
+
+WORKDIR /app
+
+# Dependencies before the sources, so a code change does not reinstall them. There is no
+# build step: tsx (a production dependency) runs the TypeScript sources as they are.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+
+# Never run as root. /app/data is only used when no DATABASE_URL is given (embedded PostgreSQL).
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+
+EXPOSE 8000
+
+# node:20-slim has no curl; Node's own fetch checks /health (503 while the database is unreachable).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# node directly (not npm) as PID 1, so SIGTERM from `docker stop` reaches Gatekeeper's clean shutdown.
+CMD ["node", "bin/gatekeeper.js", "serve"]

@@ -1,0 +1,49 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatekeeper } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db?.drop());
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// Each test spawns real processes against a real server: CI machines are slow and shared.
+describe('gatekeeper health', { timeout: 60_000 }, () => {
+  it('prints the store health and exits 0 while the database answers, without changing it', async () => {
+    const ok = await gatekeeper(['health'], { env: { DATABASE_URL: db.url } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^backend: postgres \(PostgreSQL .+\)$/m);
+    expect(ok.stdout).toContain('reachable: yes');
+    expect(ok.stdout).toMatch(/^latency: [\d.]+ ms$/m);
+    expect(ok.stdout).not.toContain(decodeURIComponent(new URL(db.url).password));
+
+    const json = await gatekeeper(['health', '--json'], { env: { DATABASE_URL: db.url } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'postgres', reachable: true, pool: { max: 4 } });
+    // health only looks: the fresh database still has no tables.
+    const setup = await gatekeeper(['setup-postgres', '--test'], { env: { DATABASE_URL: db.url } });
+    expect(setup.stdout).toContain('users: no users table yet');
+  });
+
+  it('exits 1 with the cause and the fix when the database cannot be reached', async () => {
+    const port = await closedPort();
+    const down = await gatekeeper(['health'], {
+      env: { DATABASE_URL: `postgresql://reynard:Hidden-Pw1@127.0.0.1:${port}/reynard`, POSTGRES_POOL_TIMEOUT: '5' },
+    });
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim()).toBe(
+      `gatekeeper: Cannot connect to PostgreSQL at 127.0.0.1:${port}: connection refused. Is PostgreSQL running? Check POSTGRES_HOST/POSTGRES_PORT or DATABASE_URL.`,
+    );
+    expect(down.stdout + down.stderr).not.toContain('Hidden-Pw1');
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * No Docker engine runs on the development and CI machines, so the Docker files are
+ * checked by parsing: services, ports, volumes, healthchecks, a non-root user, and
+ * environment variables that the configuration module really reads.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT } from '../support/process.js';
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] | string };
+  depends_on?: Record<string, { condition: string }>;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
+const compose = async (file: string) => parse(await read(file)) as ComposeFile;
+
+/** Every variable src/config.ts reads (`read.raw('NAME')`, `read.whole('NAME', …)`, …). */
+async function configVariables(): Promise<Set<string>> {
+  const source = await read('src/config.ts');
+  return new Set([...source.matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? ''));
+}
+
+function expectPostgresService(service: ComposeService | undefined, volumes: ComposeFile['volumes']) {
+  expect(service?.image).toMatch(/^postgres:(15|16)(-alpine)?$/);
+  expect(service?.environment).toMatchObject({
+    POSTGRES_USER: 'reynard',
+    POSTGRES_PASSWORD: 'reynard',
+    POSTGRES_DB: 'reynard',
+  });
+  const [volume] = service?.volumes ?? [];
+  const [name, mountPoint] = (volume ?? '').split(':');
+  expect(mountPoint).toBe('/var/lib/postgresql/data');
+  expect(Object.keys(volumes ?? {})).toContain(name); // a named volume: data survives `docker compose down`
+  expect(JSON.stringify(service?.healthcheck?.test)).toContain('pg_isready -U reynard -d reynard');
+}
+
+describe('Docker files (parsed, not run)', () => {
+  it('docker-compose.postgres.yml is the seed file: postgres with reynard/reynard/reynard on port 5432', async () => {
+    const file = await compose('docker-compose.postgres.yml');
+    expect(Object.keys(file.services)).toEqual(['postgres']);
+    expectPostgresService(file.services.postgres, file.volumes);
+    expect(file.services.postgres?.ports).toEqual(['127.0.0.1:5432:5432']);
+  });
+
+  it('docker-compose.yml runs gatekeeper against the postgres service once it is healthy', async () => {
+    const file = await compose('docker-compose.yml');
+    const known = await configVariables();
+    expectPostgresService(file.services.postgres, file.volumes);
+    const gatekeeper = file.services.gatekeeper;
+    expect(gatekeeper?.build).toBe('.');
+    expect(gatekeeper?.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    expect(gatekeeper?.ports).toEqual(['127.0.0.1:8000:8000']);
+    const env = gatekeeper?.environment ?? {};
+    for (const name of Object.keys(env)) expect(known, `${name} is not read by src/config.ts`).toContain(name);
+    const url = new URL(env.DATABASE_URL ?? '');
+    expect([url.hostname, url.port, url.username, url.pathname]).toEqual(['postgres', '5432', 'reynard', '/reynard']);
+    expect(env.HOST).toBe('0.0.0.0');
+  });
+
+  it('the Dockerfile runs as a non-root user with production dependencies and a /health check', async () => {
+    const lines = (await read('Dockerfile'))
+      .replace(/\\\n\s*/g, ' ') // join continuation lines
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.trim().startsWith('#'));
+    const instruction = (name: string) =>
+      lines.filter((l) => l.startsWith(`${name} `)).map((l) => l.slice(name.length + 1));
+    expect(instruction('FROM')).toEqual(['node:20-slim']);
+    expect(instruction('RUN').join('\n')).toContain('npm ci --omit=dev');
+    const user = instruction('USER').at(-1);
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    expect(instruction('EXPOSE')).toEqual(['8000']);
+    expect(instruction('ENV').join(' ')).toContain('HOST=0.0.0.0');
+    const healthcheck = instruction('HEALTHCHECK').join(' ');
+    expect(healthcheck).toContain('fetch(');
+    expect(healthcheck).toContain('/health');
+    expect(JSON.parse(instruction('CMD').at(-1) ?? '[]')).toEqual(['node', 'bin/gatekeeper.js', 'serve']);
+    // tsx runs the sources in production, so it must survive --omit=dev.
+    const pkg = JSON.parse(await read('package.json')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toContain('tsx');
+    const copied = instruction('COPY').map((c) => c.split(' ')[0]);
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'bin', 'src']));
+  });
+
+  it('.dockerignore keeps local data, exports with password hashes and node_modules out of the image', async () => {
+    const ignored = (await read('.dockerignore')).split('\n').map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'data', '*.jsonl', '.git']));
+  });
+});
