@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
@@ -123,28 +122,25 @@ describe('gatekeeper users', { timeout: 120_000 }, () => {
   });
 
   // `script` gives the command a real terminal, so the prompt path (raw mode, no echo) runs for real.
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'on a terminal the password is prompted twice and never echoed',
-    async () => {
-      const typed = 'Typ3d-On-A-TTY!';
-      const command = `node bin/gatekeeper.js users create ttyuser`;
-      const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: cleanEnv(env) });
-      let screen = '';
-      const waitFor = (text: string) =>
-        new Promise<void>((resolve) => {
-          const check = () => (screen.includes(text) ? resolve() : setTimeout(check, 20));
-          check();
-        });
-      child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      await waitFor('Password for ttyuser: ');
-      child.stdin.write(`${typed}\r`);
-      await waitFor('Repeat it: ');
-      child.stdin.write(`${typed}\r`);
-      expect(await exited).toBe(0);
-      expect(screen).toContain('created user ttyuser');
-      expect(screen).not.toContain(typed);
-      expect((await apiLogin('ttyuser', typed)).statusCode).toBe(200);
-    },
-  );
+  it('on a terminal the password is prompted twice and never echoed', async () => {
+    const typed = 'Typ3d-On-A-TTY!';
+    const command = `node bin/gatekeeper.js users create ttyuser`;
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: cleanEnv(env) });
+    let screen = '';
+    const waitFor = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (screen.includes(text) ? resolve() : setTimeout(check, 20));
+        check();
+      });
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await waitFor('Password for ttyuser: ');
+    child.stdin.write(`${typed}\r`);
+    await waitFor('Repeat it: ');
+    child.stdin.write(`${typed}\r`);
+    expect(await exited).toBe(0);
+    expect(screen).toContain('created user ttyuser');
+    expect(screen).not.toContain(typed);
+    expect((await apiLogin('ttyuser', typed)).statusCode).toBe(200);
+  });
 });

@@ -157,7 +157,22 @@ describe('startEmbeddedPostgres', () => {
     expect(await query(db.url, 'SELECT name FROM kept')).toEqual([{ name: 'before restart' }]);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('as root, PostgreSQL runs as an unprivileged user', () => {
+  it('a server whose owner process still runs is borrowed and left running; once the owner is gone it is adopted', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(holder);
+    await fs.writeFile(path.join(dataDir, 'owner.pid'), `${holder.pid}\n`);
+    const borrowed = await startEmbeddedPostgres({ dataDir, log });
+    expect(logLines.at(-2)).toContain(`sharing the PostgreSQL server of process ${holder.pid}`);
+    await borrowed.stop();
+    expect(await isEmbeddedRunning(dataDir)).toBe(true);
+
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    db = await startEmbeddedPostgres({ dataDir, log });
+    expect(readFileSync(path.join(dataDir, 'owner.pid'), 'utf8').trim()).toBe(String(process.pid));
+  });
+
+  it('PostgreSQL never runs as root: as root, an unprivileged user owns and runs the cluster', () => {
     const pid = postmasterPid(dataDir)!;
     const uidLine = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m);
     const uid = Number(uidLine?.[1]);

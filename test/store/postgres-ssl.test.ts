@@ -14,15 +14,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/store/po
 import { createPool } from '../../src/store/postgres/pool.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 let dir: string;
 let server: EmbeddedPostgres;
 let caFile: string;
@@ -77,7 +68,7 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-describe.skipIf(!hasOpenssl)('PostgreSQL over TLS (own throwaway server with a test CA)', () => {
+describe('PostgreSQL over TLS (own throwaway server with a test CA)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gk-tls-'));
     server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'cluster'), port: 0 });

@@ -8,7 +8,7 @@
  * on the same data directory simply reuses it.
  *
  * Layout under dataDir: `pg/` (PGDATA), `credentials.json` (0600: superuser, password, last port),
- * `postgres.log` (the server's own log).
+ * `postgres.log` (the server's own log), `owner.pid` (the Gatekeeper process that stops the server).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -78,14 +78,23 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const creds = await loadCredentials(c, initialised);
 
   let port = await runningPort(c);
+  // The process that started (or adopted) the server stops it. A server whose owner is
+  // gone is an orphan of a crash and becomes ours; one whose owner lives is only borrowed.
+  const owner = await liveOwner(c);
+  const owned = port === null || owner === null;
   if (port !== null) {
-    log(`reusing the PostgreSQL server already running on ${c.pgData} (port ${port})`);
+    log(
+      owned
+        ? `reusing the PostgreSQL server left running on ${c.pgData} (port ${port})`
+        : `sharing the PostgreSQL server of process ${owner} on ${c.pgData} (port ${port}); it stays running when we stop`,
+    );
   } else {
     if (opts.port && !(await bindable(opts.port))) throw portInUse(opts.port);
     if (!initialised) await initCluster(c, creds, log);
     port = await startServer(c, opts.port || undefined, creds.port, log);
   }
   if (creds.port !== port) await saveCredentials(c.credentialsFile, { ...creds, port });
+  if (owned) await fs.writeFile(ownerFile(c), `${process.pid}\n`, { mode: 0o600 });
 
   const base = `postgresql://${SUPERUSER}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}`;
   const version = await prepareDatabase(`${base}/postgres`, port);
@@ -96,8 +105,33 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     port,
     dataDir: c.dataDir,
     version,
-    stop: () => stopServer(c),
+    stop: async () => {
+      if (!owned) return;
+      await stopServer(c);
+      await fs.rm(ownerFile(c), { force: true });
+    },
   };
+}
+
+function ownerFile(c: Cluster): string {
+  return path.join(c.dataDir, 'owner.pid');
+}
+
+/** The pid in owner.pid if that process still runs Node (a recycled pid of another program does not count). */
+async function liveOwner(c: Cluster): Promise<number | null> {
+  const pid = Number((await fs.readFile(ownerFile(c), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  if (os.platform() !== 'linux') return pid;
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  // A zombie (killed, not yet reaped) answers kill(pid, 0) but is gone for our purposes.
+  if (/^State:\s+Z/m.test(status)) return null;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes('node') ? pid : null;
 }
 
 /** True when a postmaster is running on `dataDir` (for instance an orphan left by a killed Gatekeeper). */
