@@ -88,8 +88,11 @@ describe('npm start with GATEKEEPER_WORKERS', () => {
     });
     try {
       await service.waitFor(/2 workers\./);
-      const pids = new Set([...service.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
-      expect(pids.size).toBe(2);
+      // Each worker logs its own "Server listening" line; lines of different processes may arrive in any order.
+      const workerPids = () =>
+        new Set([...service.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
+      for (let i = 0; i < 100 && workerPids().size < 2; i += 1) await new Promise((r) => setTimeout(r, 50));
+      expect(workerPids().size).toBe(2);
       expect((await post(service.baseUrl, '/auth/register', { username: 'shared', password: PASSWORD })).status).toBe(
         201,
       );
