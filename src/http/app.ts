@@ -61,6 +61,8 @@ export const REDACT_PATHS = [
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger === false || deps.logger === undefined ? undefined : deps.logger,
+    // One line per request (written in onResponse below) instead of Fastify's two: half the logging cost.
+    disableRequestLogging: true,
     logger: deps.logger === false || deps.logger === undefined ? false : undefined,
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy ?? false,
@@ -71,6 +73,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('principal', null);
+  app.addHook('onResponse', async (request, reply) => {
+    // The path and status only: no headers (tokens) and no body (passwords) ever reach this line.
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
     sendError(
