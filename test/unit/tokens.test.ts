@@ -77,6 +77,29 @@ describe('AccessTokens', () => {
   });
 });
 
+describe('verified-token cache', () => {
+  it('a token verified once still expires on time, and a changed byte is verified afresh', async () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const tokens = new AccessTokens(hs256Keys(SECRET), { accessTokenMinutes: 30, issuer: null, audience: null });
+    const jwt = await tokens.issue(user, 's', now);
+    expect((await tokens.verify(jwt, now)).sub).toBe(user.id);
+    expect((await tokens.verify(jwt, new Date(now.getTime() + 60_000))).sub).toBe(user.id);
+    expect(await codeOf(tokens.verify(jwt, new Date(now.getTime() + 31 * 60_000)))).toBe('TOKEN_EXPIRED');
+    const [h, p, sig] = jwt.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+    expect(await codeOf(tokens.verify(flipped, now))).toBe('INVALID_TOKEN');
+  });
+
+  it('returns a copy: a caller changing the claims does not change what the next request sees', async () => {
+    const now = new Date();
+    const tokens = new AccessTokens(hs256Keys(SECRET), { accessTokenMinutes: 30, issuer: null, audience: null });
+    const jwt = await tokens.issue(user, 's', now);
+    const first = await tokens.verify(jwt, now);
+    first.role = 'admin';
+    expect((await tokens.verify(jwt, now)).role).toBe('regular');
+  });
+});
+
 describe('refresh tokens', () => {
   it('are 256-bit random, URL-safe, and stored only as SHA-256', () => {
     const a = newRefreshToken();
