@@ -57,6 +57,7 @@ describe('migrator', () => {
       [4, 'login_failures'],
       [5, 'signing_keys'],
       [6, 'audit_events'],
+      [7, 'users_search'],
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE users');
   });
@@ -97,10 +98,10 @@ describe('migrator', () => {
     const db = await freshDatabase();
     const p = pool(db.url);
     expect(await isSchemaCurrent(p)).toBe(false);
-    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
-    expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3, 4, 5, 6], pending: [], unknown: [] });
+    expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7], pending: [], unknown: [] });
   });
 
   it('a failing migration is rolled back, recorded nowhere, and releases the lock', async () => {

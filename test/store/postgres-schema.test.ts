@@ -115,6 +115,25 @@ describe('PostgreSQL schema', () => {
     );
   });
 
+  it('admin search by substring can use the trigram indexes on username and email', async () => {
+    const { rows } = await sql.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'users' AND indexdef LIKE '%gin_trgm_ops%' ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.indexname)).toEqual(['idx_users_email_trgm', 'idx_users_username_trgm']);
+    try {
+      // On a near-empty table the planner rightly prefers a scan; forbid it to see that the index can serve the query.
+      await sql.query('SET enable_seqscan = off');
+      const plan = await sql.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT id FROM users WHERE username ILIKE '%lic%' ESCAPE '\\' OR email ILIKE '%lic%' ESCAPE '\\'`,
+      );
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toContain('idx_users_username_trgm');
+      expect(text).toContain('idx_users_email_trgm');
+    } finally {
+      await sql.query('RESET enable_seqscan');
+    }
+  });
+
   it('sessions, refresh_tokens and settings exist and cascade from users', async () => {
     const user = await store.createUser({ username: 'cascade', passwordHash: 'h' });
     const now = new Date();
