@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
@@ -30,6 +30,7 @@ export interface AppDeps {
 }
 
 const BODY_LIMIT = 64 * 1024;
+const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 /** Pino redaction paths: no password, token, hash or Authorization header reaches a log line. */
 export const REDACT_PATHS = [
@@ -62,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger === false || deps.logger === undefined ? undefined : deps.logger,
     // One line per request (written in onResponse below) instead of Fastify's two: half the logging cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     logger: deps.logger === false || deps.logger === undefined ? false : undefined,
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy ?? false,
@@ -109,13 +110,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The interactive docs need scripts and styles; every other response is JSON and gets a locked-down CSP below.
     contentSecurityPolicy: false,
     crossOriginEmbedderPolicy: false,
+    // Headers that only mean something for HTML documents: a JSON API pays for them on every response
+    // (each is a middleware call and ~40 bytes) and gains nothing.
+    dnsPrefetchControl: false,
+    ieNoOpen: false,
+    originAgentCluster: false,
+    permittedCrossDomainPolicies: false,
+    xssFilter: false,
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!request.url.startsWith('/docs')) {
-      reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  // Set before the handler runs (cheaper than an onSend hook, and kept on error responses too).
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/auth/')) {
+      reply.header('Content-Security-Policy', JSON_CSP).header('Cache-Control', 'no-store');
+    } else if (!request.url.startsWith('/docs')) {
+      reply.header('Content-Security-Policy', JSON_CSP);
     }
-    if (request.url.startsWith('/auth/')) reply.header('Cache-Control', 'no-store');
-    return payload;
   });
 
   await app.register(swagger, {
