@@ -242,15 +242,7 @@ export class AuthService {
     changes: ProfileChanges,
     context: RequestContext = {},
   ): Promise<UserRecord> {
-    validateFields(
-      {
-        username: changes.username,
-        email: changes.email,
-        profilePictureUrl: changes.profilePictureUrl,
-        metadata: changes.metadata,
-      },
-      this.#options.passwordPolicy,
-    );
+    this.#validateProfile(changes);
     const updated = this.#mustExist(await this.store.updateUser(principal.user.id, changes));
     await this.#recordUpdate(principal.user, updated, { ...context, actor: principal.user });
     return updated;
@@ -291,15 +283,7 @@ export class AuthService {
   /** Demotion and deactivation end the user's sessions at once. */
   async updateUser(username: string, changes: AdminChanges, context: RequestContext = {}): Promise<UserRecord> {
     const user = await this.getUser(username);
-    validateFields(
-      {
-        username: changes.username,
-        email: changes.email,
-        profilePictureUrl: changes.profilePictureUrl,
-        metadata: changes.metadata,
-      },
-      this.#options.passwordPolicy,
-    );
+    this.#validateProfile(changes);
     const updated = this.#mustExist(await this.store.updateUser(user.id, changes));
     const demoted = changes.role !== undefined && roleRank(changes.role) < roleRank(user.role);
     const deactivated = changes.isActive === false && user.isActive;
@@ -502,6 +486,11 @@ export class AuthService {
       expires_in: this.#tokens.expiresInSeconds,
       refresh_expires_in: this.#options.refreshTokenDays * 86_400,
     };
+  }
+
+  #validateProfile(changes: ProfileChanges): void {
+    const { username, email, profilePictureUrl, metadata } = changes;
+    validateFields({ username, email, profilePictureUrl, metadata }, this.#options.passwordPolicy);
   }
 
   #mustExist(user: UserRecord | null): UserRecord {

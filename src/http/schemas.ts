@@ -121,16 +121,9 @@ export const ChangePasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** What registration takes, plus whether the account starts active (admins only). */
 export const AdminCreateBody = Type.Object(
-  {
-    username: Username,
-    password: Password,
-    email: Type.Optional(nullable(Email)),
-    profile_picture_url: Type.Optional(nullable(ProfilePictureUrl)),
-    metadata: Type.Optional(Metadata),
-    role: Type.Optional(RoleSchema),
-    is_active: Type.Optional(Type.Boolean()),
-  },
+  { ...RegisterBody.properties, is_active: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
 
