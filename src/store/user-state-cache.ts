@@ -72,12 +72,14 @@ export function withUserStateCache(inner: Store, bus: InvalidationBus, options: 
   ): Promise<T | null> {
     const now = Date.now();
     const hit = cache.get(id);
-    if (hit && hit.expiresAt > now && bus.connected) return structuredClone(hit.value);
+    // Served as is, not copied: cached records are frozen, so no caller can change them
+    // for the next one (a copy per hit cost more than the rest of the lookup).
+    if (hit && hit.expiresAt > now && bus.connected) return hit.value;
     const seen = generation;
     const value = await load();
     if (value !== null && bus.connected && generation === seen) {
       if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-      cache.set(id, { value: structuredClone(value), expiresAt: now + options.ttlMs });
+      cache.set(id, { value: deepFreeze(structuredClone(value)), expiresAt: now + options.ttlMs });
     }
     return value;
   }
@@ -139,4 +141,13 @@ export function withUserStateCache(inner: Store, bus: InvalidationBus, options: 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** Freezes `value` and every object in it (Dates included: their fields, not their time). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const field of Object.values(value)) deepFreeze(field);
+  }
+  return value;
 }

@@ -110,7 +110,7 @@ describe('headers', () => {
     await gk?.close();
   });
 
-  it('JSON responses carry helmet headers and a locked-down CSP; /auth/* is never cached', async () => {
+  it('JSON responses carry the security headers and a locked-down CSP; /auth/* is never cached', async () => {
     await register(gk.app, 'header_user');
     const login = await gk.app.inject({
       method: 'POST',
@@ -131,9 +131,75 @@ describe('headers', () => {
     expectError(failed, 401, 'INVALID_CREDENTIALS');
     expect(failed.headers['cache-control']).toBe('no-store');
   });
+
+  it('every response carries the same base set; the docs page has no JSON CSP, health is cacheable', async () => {
+    const base = {
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+    };
+    const docs = await gk.app.inject({ method: 'GET', url: '/docs/' });
+    const live = await gk.app.inject({ method: 'GET', url: '/health/live' });
+    const missing = await gk.app.inject({ method: 'GET', url: '/no/such/route' });
+    for (const res of [docs, live, missing]) expect(res.headers).toMatchObject(base);
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-security-policy']).toBeUndefined();
+    expect(live.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(live.headers['cache-control']).toBeUndefined();
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
 });
 
 describe('log redaction', () => {
+  it('writes one access line per request (id, method, path, status, time) and never the token', async () => {
+    const lines: Record<string, unknown>[] = [];
+    let children = 0;
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const onChild = () => {
+      children += 1;
+    };
+    const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' }, onChild }, sink);
+    const gk = await createGatekeeper(testConfig(), { logger, hashParams: CHEAP_HASH });
+    try {
+      await register(gk.app, 'logged_user');
+      const login = await gk.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { username: 'logged_user', password: STRONG_PASSWORD },
+      });
+      const token = (JSON.parse(login.body) as { access_token: string }).access_token;
+      const before = children;
+      const me = await gk.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
+      expect(me.statusCode).toBe(200);
+      // A request that logs nothing of its own makes no per-request child logger.
+      expect(children).toBe(before);
+      const access = lines.filter((l) => l['msg'] === 'request');
+      expect(access.map((l) => [l['method'], l['url'], l['status']])).toEqual([
+        ['POST', '/auth/register', 201],
+        ['POST', '/auth/login', 200],
+        ['GET', '/auth/me', 200],
+      ]);
+      for (const line of access) {
+        expect(line['reqId']).toEqual(expect.any(String));
+        expect(line['ms']).toEqual(expect.any(Number));
+      }
+      const all = JSON.stringify(lines);
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(STRONG_PASSWORD);
+    } finally {
+      await gk.close();
+    }
+  });
+
   it('redacts every secret-bearing field name, including the ones added for signing keys and the login form', () => {
     const lines: string[] = [];
     const sink = new Writable({

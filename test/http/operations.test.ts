@@ -54,7 +54,49 @@ describe.each(BACKENDS)('operations routes (%s store)', (backend) => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toMatch(/gatekeeper_http_requests_total\{method="GET",route="\/health\/live",status="200"\} \d+/);
+    expect(res.body).toContain('# TYPE gatekeeper_http_requests_total counter');
     expect(res.body).toContain('gatekeeper_password_hash_jobs');
+  });
+
+  it('GET /metrics counts each route and status apart and keeps a cumulative duration histogram', async () => {
+    const count = async (pattern: RegExp) =>
+      Number(pattern.exec((await gk.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0);
+    const unauthorized = /gatekeeper_http_requests_total\{method="GET",route="\/auth\/me",status="401"\} (\d+)/;
+    const before = await count(unauthorized);
+    await gk.app.inject({ method: 'GET', url: '/auth/me' });
+    await gk.app.inject({ method: 'GET', url: '/auth/me' });
+    expect(await count(unauthorized)).toBe(before + 2);
+
+    const body = (await gk.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toContain('# TYPE gatekeeper_http_request_duration_seconds histogram');
+    const series = (suffix: string) => [
+      ...body.matchAll(
+        new RegExp(
+          `gatekeeper_http_request_duration_seconds_${suffix}\\{method="GET",route="/auth/me"(?:,le="([^"]+)")?\\} ([\\d.e+-]+)`,
+          'g',
+        ),
+      ),
+    ];
+    const buckets = series('bucket').map((m) => ({ le: m[1], value: Number(m[2]) }));
+    expect(buckets.map((b) => b.le)).toEqual([
+      '0.001',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '+Inf',
+    ]);
+    for (let i = 1; i < buckets.length; i += 1) expect(buckets[i]!.value).toBeGreaterThanOrEqual(buckets[i - 1]!.value);
+    const total = Number(series('count')[0]![2]);
+    expect(buckets.at(-1)!.value).toBe(total);
+    expect(total).toBeGreaterThanOrEqual(2);
+    expect(Number(series('sum')[0]![2])).toBeGreaterThan(0);
   });
 
   it('GET /openapi.json documents every route of API.md', async () => {

@@ -75,6 +75,20 @@ describe('per-process user-state cache over PostgreSQL LISTEN/NOTIFY', () => {
     expect(bReads() - before).toBe(2);
   });
 
+  it('serves hits as frozen records, so no caller can change what the next one reads', async () => {
+    const { user, session } = await userWithSession();
+    const first = (await b.getUserById(user.id))!;
+    const hit = (await b.getUserById(user.id))!;
+    expect(Object.isFrozen(hit)).toBe(true);
+    expect(Object.isFrozen(hit.metadata)).toBe(true);
+    expect(() => {
+      (hit as { role: string }).role = 'admin';
+    }).toThrow(TypeError);
+    expect((await b.getUserById(user.id))!.role).toBe(first.role);
+    await b.getSession(session.id);
+    expect(Object.isFrozen(await b.getSession(session.id))).toBe(true);
+  });
+
   it('a revocation on one instance reaches the cache of another', async () => {
     const { user, session } = await userWithSession();
     expect((await b.getSession(session.id))?.revokedAt).toBeNull();
