@@ -61,6 +61,8 @@ export interface Config {
   trustProxy: boolean;
   admin: AdminBootstrap | null;
   logLevel: LogLevel;
+  /** GATEKEEPER_ACCESS_LOG: one log line per HTTP request (method, path, status, time), default off. */
+  accessLog: boolean;
   /** Argon2 jobs running at once (GATEKEEPER_HASH_CONCURRENCY, default: number of cores). */
   hashConcurrency: number;
   /** Argon2 jobs waiting at most before 503 (GATEKEEPER_HASH_QUEUE_MAX, default 64). */
@@ -348,6 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: read.bool('GATEKEEPER_TRUST_PROXY', false),
     admin: readAdmin(read, problems),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    accessLog: read.bool('GATEKEEPER_ACCESS_LOG', false),
     hashConcurrency: read.whole('GATEKEEPER_HASH_CONCURRENCY', os.availableParallelism(), 1),
     hashQueueMax: read.whole('GATEKEEPER_HASH_QUEUE_MAX', 64, 0),
     corsOrigins: readCorsOrigins(read, problems),

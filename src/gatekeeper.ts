@@ -158,6 +158,7 @@ export async function createGatekeeper(
       hasher,
       version: VERSION,
       logger: options.logger ?? false,
+      accessLog: config.accessLog,
       trustProxy: config.trustProxy,
       requestTimeoutSeconds: config.requestTimeoutSeconds,
       corsOrigins: config.corsOrigins,

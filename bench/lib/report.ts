@@ -282,8 +282,11 @@ export function reportRows(report: Report): Row[] {
   cellRow('bare.me');
   cellRow('gk.me', x(r.me_vs_bare_fastify, 'bare'), goalText(goal('/auth/me ÷ bare')));
   cellRow(
-    'gk.me.log-warn',
-    x(ratio(report.cells['gk.me.log-warn']?.rate.median, report.cells['gk.me']?.rate.median), 'default (info)'),
+    'gk.me.access-log',
+    x(
+      ratio(report.cells['gk.me.access-log']?.rate.median, report.cells['gk.me']?.rate.median),
+      'default (no access log)',
+    ),
   );
   cellRow('gk.refresh');
   for (const v of ['5+5', '30+30']) {

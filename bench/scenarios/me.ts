@@ -48,15 +48,9 @@ export async function meScenario(ctx: BenchContext): Promise<void> {
     ctx.log(`logging in ${perVariant * POOL_VARIANTS.length} sessions for the refresh pools`);
     const refreshTokens = await loginAll(main.baseUrl, names, Math.ceil((perVariant * POOL_VARIANTS.length) / USERS));
 
-    // The same service with LOG_LEVEL=warn (no per-request log lines), through the bench launcher,
-    // which prints its own start line whatever the level: what request logging costs.
-    const quiet = await ctx.startGatekeeper(
-      'gatekeeper-log-warn',
-      url,
-      { LOG_LEVEL: 'warn' },
-      'bench/cluster-launcher.ts',
-    );
-    services.push(quiet);
+    // The same service with GATEKEEPER_ACCESS_LOG=true (one log line per request): what that costs.
+    const accessLogged = await ctx.startGatekeeper('gatekeeper-access-log', url, { GATEKEEPER_ACCESS_LOG: 'true' });
+    services.push(accessLogged);
 
     const body = await getText(`${main.baseUrl}/auth/me`, { authorization: `Bearer ${meTokens[0]!.access}` });
     const bare = await ctx.start({
@@ -81,9 +75,9 @@ export async function meScenario(ctx: BenchContext): Promise<void> {
     ];
     cells.push(
       httpCell(ctx.load, {
-        key: 'gk.me.log-warn',
-        label: 'Gatekeeper GET /auth/me, LOG_LEVEL=warn',
-        url: quiet.baseUrl,
+        key: 'gk.me.access-log',
+        label: 'Gatekeeper GET /auth/me, GATEKEEPER_ACCESS_LOG=true',
+        url: accessLogged.baseUrl,
         connections: ME_CONNECTIONS,
         workload: { kind: 'static', requests },
       }),

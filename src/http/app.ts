@@ -23,6 +23,8 @@ export interface AppDeps {
   version: string;
   /** A pino logger (see createLogger) or false for none. */
   logger?: FastifyBaseLogger | false;
+  /** GATEKEEPER_ACCESS_LOG: one info line per request. */
+  accessLog?: boolean;
   trustProxy?: boolean;
   requestTimeoutSeconds?: number;
   /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
@@ -106,8 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   const metrics = createMetrics({ store: deps.service.store, hashQueue: deps.hasher.queue });
-  // One access line per request: the path and status only, never headers (tokens) or a body (passwords).
-  const accessLog = logger ? unredactedLogger(logger) : undefined;
+  // GATEKEEPER_ACCESS_LOG: one line per request, the path and status only, never headers (tokens)
+  // or a body (passwords). Off by default: it costs about a quarter of a fast request's throughput
+  // (docs/BENCHMARKS.md), and a reverse proxy in front usually keeps such a log already.
+  const accessLog = logger && deps.accessLog ? unredactedLogger(logger) : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);
     accessLog?.info(

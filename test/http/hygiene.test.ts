@@ -155,7 +155,8 @@ describe('headers', () => {
 });
 
 describe('log redaction', () => {
-  it('writes one access line per request (id, method, path, status, time) and never the token', async () => {
+  /** A gatekeeper logging to memory, and the lines and per-request child loggers it made. */
+  async function logged(env: Record<string, string>) {
     const lines: Record<string, unknown>[] = [];
     let children = 0;
     const sink = new Writable({
@@ -168,36 +169,43 @@ describe('log redaction', () => {
       children += 1;
     };
     const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' }, onChild }, sink);
-    const gk = await createGatekeeper(testConfig(), { logger, hashParams: CHEAP_HASH });
-    try {
-      await register(gk.app, 'logged_user');
-      const login = await gk.app.inject({
-        method: 'POST',
-        url: '/auth/login',
-        payload: { username: 'logged_user', password: STRONG_PASSWORD },
-      });
-      const token = (JSON.parse(login.body) as { access_token: string }).access_token;
-      const before = children;
-      const me = await gk.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
-      expect(me.statusCode).toBe(200);
-      // A request that logs nothing of its own makes no per-request child logger.
-      expect(children).toBe(before);
-      const access = lines.filter((l) => l['msg'] === 'request');
-      expect(access.map((l) => [l['method'], l['url'], l['status']])).toEqual([
-        ['POST', '/auth/register', 201],
-        ['POST', '/auth/login', 200],
-        ['GET', '/auth/me', 200],
-      ]);
-      for (const line of access) {
-        expect(line['reqId']).toEqual(expect.any(String));
-        expect(line['ms']).toEqual(expect.any(Number));
-      }
-      const all = JSON.stringify(lines);
-      expect(all).not.toContain(token);
-      expect(all).not.toContain(STRONG_PASSWORD);
-    } finally {
-      await gk.close();
+    const gk = await createGatekeeper(testConfig(env), { logger, hashParams: CHEAP_HASH });
+    await register(gk.app, 'logged_user');
+    const login = await gk.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username: 'logged_user', password: STRONG_PASSWORD },
+    });
+    const token = (JSON.parse(login.body) as { access_token: string }).access_token;
+    const before = children;
+    const me = await gk.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
+    expect(me.statusCode).toBe(200);
+    await gk.close();
+    return { lines, token, childrenForMe: children - before };
+  }
+
+  it('GATEKEEPER_ACCESS_LOG=true writes one line per request (id, method, path, status, time), never the token', async () => {
+    const { lines, token, childrenForMe } = await logged({ GATEKEEPER_ACCESS_LOG: 'true' });
+    // A request that logs nothing of its own makes no per-request child logger.
+    expect(childrenForMe).toBe(0);
+    const access = lines.filter((l) => l['msg'] === 'request');
+    expect(access.map((l) => [l['method'], l['url'], l['status']])).toEqual([
+      ['POST', '/auth/register', 201],
+      ['POST', '/auth/login', 200],
+      ['GET', '/auth/me', 200],
+    ]);
+    for (const line of access) {
+      expect(line['reqId']).toEqual(expect.any(String));
+      expect(line['ms']).toEqual(expect.any(Number));
     }
+    const all = JSON.stringify(lines);
+    expect(all).not.toContain(token);
+    expect(all).not.toContain(STRONG_PASSWORD);
+  });
+
+  it('writes no access line by default', async () => {
+    const { lines } = await logged({});
+    expect(lines.filter((l) => l['msg'] === 'request')).toEqual([]);
   });
 
   it('redacts every secret-bearing field name, including the ones added for signing keys and the login form', () => {

@@ -61,6 +61,7 @@ describe('loadConfig defaults', () => {
       trustProxy: false,
       admin: null,
       logLevel: 'info',
+      accessLog: false,
       hashConcurrency: os.availableParallelism(),
       hashQueueMax: 64,
       corsOrigins: [],
@@ -349,6 +350,7 @@ describe('loadConfig rejections name the variable, the value and what is allowed
       expect(loadConfig({ GATEKEEPER_TRUST_PROXY: word }).trustProxy).toBe(true);
     for (const word of ['false', 'False', '0', 'NO', 'off'])
       expect(loadConfig({ GATEKEEPER_ALLOW_REGISTRATION: word }).allowRegistration).toBe(false);
+    expect(loadConfig({ GATEKEEPER_ACCESS_LOG: 'on' }).accessLog).toBe(true);
   });
 
   it('reports several problems together in one error', () => {
