@@ -89,6 +89,8 @@ export interface Gatekeeper {
   app: FastifyInstance;
   service: AuthService;
   store: Store;
+  /** The Argon2 hasher and its bounded queue (what /metrics reports as gatekeeper_password_hash_jobs). */
+  hasher: PasswordHasher;
   location: string;
   close(): Promise<void>;
 }
@@ -168,7 +170,7 @@ export async function createGatekeeper(
       clearInterval(purgeTimer);
       if (!options.store) await opened.close();
     });
-    return { app, service, store, location: opened.location, close: () => app.close() };
+    return { app, service, store, hasher, location: opened.location, close: () => app.close() };
   } catch (err) {
     clearInterval(purgeTimer);
     if (!options.store) await opened.close();

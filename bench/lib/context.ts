@@ -2,7 +2,7 @@
 import type { Database } from './database.js';
 import type { Helper } from './load.js';
 import type { CellResult, Timing } from './measure.js';
-import { GATEKEEPER_READY, startService, type Service } from './process.js';
+import { GATEKEEPER_NODE_FLAGS, GATEKEEPER_READY, startService, type Service } from './process.js';
 
 export interface Results {
   cells: Record<string, CellResult>;
@@ -55,6 +55,7 @@ export function createContext(base: Omit<BenchContext, 'startGatekeeper' | 'star
         script,
         logDir: base.logDir,
         ready: GATEKEEPER_READY,
+        nodeArgs: GATEKEEPER_NODE_FLAGS,
         env: {
           HOST: '127.0.0.1',
           PORT: '0',

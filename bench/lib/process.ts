@@ -35,6 +35,9 @@ export interface StartOptions {
   nodeArgs?: string[];
 }
 
+/** The node flags `npm start` runs Gatekeeper with (package.json "start"; test/ops/docker.test.ts keeps them equal). */
+export const GATEKEEPER_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 /** Gatekeeper's start line (src/main.ts), also printed by the bench's own launchers. */
 export const GATEKEEPER_READY = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 

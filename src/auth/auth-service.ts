@@ -140,6 +140,9 @@ export class AuthService {
    * TOO_MANY_ATTEMPTS before any password is verified.
    */
   async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
+    // Under a flood, refuse while the hash queue is full before any database work: the
+    // reads would be wasted, and hundreds of them waiting for the pool cost memory.
+    this.#hasher.queue.admit();
     const now = this.#now();
     const ip = context.ip ?? null;
     const user = await this.store.getUserByLogin(login);
@@ -255,6 +258,7 @@ export class AuthService {
     newPassword: string,
     context: RequestContext = {},
   ): Promise<TokenPair> {
+    this.#hasher.queue.admit();
     const user = this.#mustExist(await this.store.getUserById(principal.user.id));
     const current = await this.#hasher.verify(user.passwordHash, currentPassword);
     if (!current.ok) throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
@@ -440,6 +444,7 @@ export class AuthService {
       },
       this.#options.passwordPolicy,
     );
+    this.#hasher.queue.admit();
     // Fail fast on a taken name before spending a hash on it; the store's unique index stays the real guard.
     if (await this.store.getUserByUsername(account.username)) {
       throw new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');

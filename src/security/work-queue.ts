@@ -27,13 +27,22 @@ export class WorkQueue {
     return this.#waiting.length;
   }
 
+  /** True while run() would refuse a new job. */
+  get full(): boolean {
+    return this.#running >= this.concurrency && this.#waiting.length >= this.maxQueued;
+  }
+
+  /**
+   * Throws OVERLOADED now if run() would: lets a caller refuse before doing the work
+   * that leads up to a job (database reads, parsing) rather than after it.
+   */
+  admit(): void {
+    if (this.full) throw overloaded();
+  }
+
   async run<T>(job: () => Promise<T>): Promise<T> {
     if (this.#running >= this.concurrency) {
-      if (this.#waiting.length >= this.maxQueued) {
-        throw new GatekeeperError('OVERLOADED', 'The server is busy hashing passwords; try again shortly.', {
-          retryAfterSeconds: 1,
-        });
-      }
+      if (this.#waiting.length >= this.maxQueued) throw overloaded();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;
@@ -47,4 +56,10 @@ export class WorkQueue {
       else this.#running -= 1;
     }
   }
+}
+
+function overloaded(): GatekeeperError {
+  return new GatekeeperError('OVERLOADED', 'The server is busy hashing passwords; try again shortly.', {
+    retryAfterSeconds: 1,
+  });
 }

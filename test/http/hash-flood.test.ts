@@ -11,7 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRONG_PASSWORD } from '../support/app.js';
+import { createGatekeeper } from '../../src/gatekeeper.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { CHEAP_HASH, STRONG_PASSWORD, expectError, register, testConfig } from '../support/app.js';
 import { ROOT, post } from '../support/process.js';
 
 const FLOOD = 500;
@@ -165,4 +167,60 @@ describe('a flood of concurrent logins at level MEDIUM', () => {
       }
     },
   );
+});
+
+describe('while the hash queue is full', () => {
+  /** A memory store that counts the reads a login or a registration starts with. */
+  function countingStore() {
+    const inner = new MemoryStore();
+    let reads = 0;
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (property === 'getUserByLogin' || property === 'getUserByUsername') reads += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { opened: { store, location: 'memory', close: () => inner.close() }, reads: () => reads };
+  }
+
+  it('logins and registrations get 503 OVERLOADED before any database work', async () => {
+    const { opened, reads } = countingStore();
+    const config = testConfig({ GATEKEEPER_HASH_CONCURRENCY: '1', GATEKEEPER_HASH_QUEUE_MAX: '0' });
+    const gk = await createGatekeeper(config, { store: opened, hashParams: CHEAP_HASH });
+    try {
+      await register(gk.app, 'queued_out');
+      let release!: () => void;
+      const busy = gk.hasher.queue.run(() => new Promise<void>((r) => (release = r)));
+      const before = reads();
+      const login = await gk.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { username: 'queued_out', password: STRONG_PASSWORD },
+      });
+      expectError(login, 503, 'OVERLOADED');
+      expect(login.headers['retry-after']).toBe('1');
+      const registration = await gk.app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload: { username: 'queued_out_2', password: STRONG_PASSWORD },
+      });
+      expectError(registration, 503, 'OVERLOADED');
+      expect(reads()).toBe(before);
+      release();
+      await busy;
+      const after = await gk.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { username: 'queued_out', password: STRONG_PASSWORD },
+      });
+      expect(after.statusCode).toBe(200);
+    } finally {
+      await gk.close();
+      await opened.close();
+    }
+  });
 });

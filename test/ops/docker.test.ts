@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { GATEKEEPER_NODE_FLAGS } from '../../bench/lib/process.js';
 import { ROOT } from '../support/process.js';
 
 interface ComposeService {
@@ -86,7 +87,12 @@ describe('Docker files (parsed, not run)', () => {
     const healthcheck = instruction('HEALTHCHECK').join(' ');
     expect(healthcheck).toContain('fetch(');
     expect(healthcheck).toContain('/health');
-    expect(JSON.parse(instruction('CMD').at(-1) ?? '[]')).toEqual(['node', 'bin/gatekeeper.js', 'serve']);
+    expect(JSON.parse(instruction('CMD').at(-1) ?? '[]')).toEqual([
+      'node',
+      '--max-semi-space-size=4',
+      'bin/gatekeeper.js',
+      'serve',
+    ]);
     // tsx runs the sources in production, so it must survive --omit=dev.
     const pkg = JSON.parse(await read('package.json')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toContain('tsx');
@@ -97,5 +103,17 @@ describe('Docker files (parsed, not run)', () => {
   it('.dockerignore keeps local data, exports with password hashes and node_modules out of the image', async () => {
     const ignored = (await read('.dockerignore')).split('\n').map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'data', '*.jsonl', '.git']));
+  });
+});
+
+describe('node flags of the service', () => {
+  it('npm start, the Docker image and the bench run Gatekeeper with the same V8 flags', async () => {
+    const scripts = (JSON.parse(await read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const startFlags = (scripts['start'] ?? '').split(' ').filter((word) => /^--max-/.test(word));
+    expect(startFlags).toEqual(['--max-semi-space-size=4']);
+    const cmd = /^CMD (\[.*\])$/m.exec(await read('Dockerfile'))?.[1];
+    const dockerFlags = (JSON.parse(cmd ?? '[]') as string[]).filter((word) => word.startsWith('--max-'));
+    expect(dockerFlags).toEqual(startFlags);
+    expect(GATEKEEPER_NODE_FLAGS).toEqual(startFlags);
   });
 });

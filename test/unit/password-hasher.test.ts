@@ -106,6 +106,25 @@ describe('WorkQueue', () => {
     expect(queue.running).toBe(0);
   });
 
+  it('admit() refuses exactly when run() would, without queueing anything', async () => {
+    const queue = new WorkQueue(1, 1);
+    const releases: Array<() => void> = [];
+    const job = () => queue.run(() => new Promise<void>((r) => releases.push(r)));
+    expect(queue.full).toBe(false);
+    const a = job();
+    queue.admit(); // one running, the queue still has room
+    const b = job();
+    expect(queue.full).toBe(true);
+    expect(() => queue.admit()).toThrow(expect.objectContaining({ code: 'OVERLOADED', retryAfterSeconds: 1 }));
+    expect(queue.queued).toBe(1);
+    releases.shift()!();
+    await a;
+    expect(queue.full).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    releases.shift()!();
+    await b;
+  });
+
   it('frees the slot when a job fails', async () => {
     const queue = new WorkQueue(1, 0);
     await expect(queue.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
