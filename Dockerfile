@@ -29,6 +29,6 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node directly (not npm) as PID 1, so SIGTERM from `docker stop` reaches Gatekeeper's clean shutdown.
-# The V8 flag is npm start's (package.json): a 4 MiB young generation keeps memory bounded under
-# request floods and measured no slower (docs/BENCHMARKS.md, "Choices").
-CMD ["node", "--max-semi-space-size=4", "bin/gatekeeper.js", "serve"]
+# The V8 flags are npm start's (package.json): a 4 MiB young generation and a slower-growing heap
+# keep memory bounded under request floods (docs/BENCHMARKS.md, "Choices").
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=30", "bin/gatekeeper.js", "serve"]

@@ -36,7 +36,7 @@ export interface StartOptions {
 }
 
 /** The node flags `npm start` runs Gatekeeper with (package.json "start"; test/ops/docker.test.ts keeps them equal). */
-export const GATEKEEPER_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const GATEKEEPER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=30'];
 
 /** Gatekeeper's start line (src/main.ts), also printed by the bench's own launchers. */
 export const GATEKEEPER_READY = /listening on http:\/\/127\.0\.0\.1:(\d+)/;

@@ -90,6 +90,7 @@ describe('Docker files (parsed, not run)', () => {
     expect(JSON.parse(instruction('CMD').at(-1) ?? '[]')).toEqual([
       'node',
       '--max-semi-space-size=4',
+      '--heap-growing-percent=30',
       'bin/gatekeeper.js',
       'serve',
     ]);
@@ -109,10 +110,10 @@ describe('Docker files (parsed, not run)', () => {
 describe('node flags of the service', () => {
   it('npm start, the Docker image and the bench run Gatekeeper with the same V8 flags', async () => {
     const scripts = (JSON.parse(await read('package.json')) as { scripts: Record<string, string> }).scripts;
-    const startFlags = (scripts['start'] ?? '').split(' ').filter((word) => /^--max-/.test(word));
-    expect(startFlags).toEqual(['--max-semi-space-size=4']);
+    const startFlags = (scripts['start'] ?? '').split(' ').filter((word) => /^--(max|heap)-/.test(word));
+    expect(startFlags).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=30']);
     const cmd = /^CMD (\[.*\])$/m.exec(await read('Dockerfile'))?.[1];
-    const dockerFlags = (JSON.parse(cmd ?? '[]') as string[]).filter((word) => word.startsWith('--max-'));
+    const dockerFlags = (JSON.parse(cmd ?? '[]') as string[]).filter((word) => /^--(max|heap)-/.test(word));
     expect(dockerFlags).toEqual(startFlags);
     expect(GATEKEEPER_NODE_FLAGS).toEqual(startFlags);
   });
