@@ -163,7 +163,10 @@ describe('logging', () => {
       },
     });
     const logger = pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-    const gk = await createGatekeeper(testConfig({ GATEKEEPER_ACCESS_LOG: 'true' }), { logger, hashParams: CHEAP_HASH });
+    const gk = await createGatekeeper(testConfig({ GATEKEEPER_ACCESS_LOG: 'true' }), {
+      logger,
+      hashParams: CHEAP_HASH,
+    });
     try {
       const user = await register(gk.app, 'logged_user');
       const tokens = await login(gk.app, 'logged_user');
