@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const metrics = createMetrics({ store: deps.service.store, hashQueue: deps.hasher.queue });
   // GATEKEEPER_ACCESS_LOG: one line per request, the path and status only, never headers (tokens)
-  // or a body (passwords). Off by default: it costs about a quarter of a fast request's throughput
+  // or a body (passwords). Off by default: it costs 9–18 % of a fast request's throughput
   // (docs/BENCHMARKS.md), and a reverse proxy in front usually keeps such a log already.
   const accessLog = logger && deps.accessLog ? unredactedLogger(logger) : undefined;
   app.addHook('onResponse', (request, reply, done) => {
