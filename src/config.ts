@@ -5,33 +5,16 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from './core/algorithms.js';
+import { PASSWORD_POLICIES, type PasswordPolicyName } from './core/password-policies.js';
+import { SECURITY_LEVEL_NAMES, type SecurityLevel } from './core/security-levels.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
+
+export type { DatabaseConfig, SslMode };
 
 export type BackendSetting = 'auto' | 'postgres' | 'embedded' | 'memory';
 export type Backend = 'postgres' | 'embedded' | 'memory';
-export type SecurityLevel = 'LOW' | 'MEDIUM' | 'HIGH' | 'PARANOID';
-export type JwtAlgorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256';
-export type PasswordPolicyName = 'reynard' | 'nist';
-export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface DatabaseConfig {
-  /** DATABASE_URL when set, else built from the POSTGRES_* parts (user/password URL-encoded). */
-  url: string;
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  /** POSTGRES_SSLMODE, else `sslmode` from the URL, else null (node-postgres default: no TLS). */
-  sslMode: SslMode | null;
-  sslRootCert: string | null;
-  poolSize: number;
-  maxOverflow: number;
-  poolTimeoutSeconds: number;
-  echo: boolean;
-  /** True when DATABASE_URL or any POSTGRES_* connection variable was set. */
-  explicit: boolean;
-}
 
 export interface AdminBootstrap {
   username: string;
@@ -89,11 +72,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'postgres', 'embedded', 'memory'];
-const SECURITY_LEVELS: readonly SecurityLevel[] = ['LOW', 'MEDIUM', 'HIGH', 'PARANOID'];
-const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'EdDSA', 'ES256', 'RS256'];
-const PASSWORD_POLICIES: readonly PasswordPolicyName[] = ['reynard', 'nist'];
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const TRUE_WORDS = ['true', '1', 'yes', 'on'];
 const FALSE_WORDS = ['false', '0', 'no', 'off'];
 /** Setting any of these means "I run my own PostgreSQL"; pool and TLS tuning alone does not. */
@@ -341,7 +320,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenExpireDays: read.whole('GATEKEEPER_REFRESH_TOKEN_EXPIRE_DAYS', 7, 1),
     issuer: read.raw('GATEKEEPER_ISSUER') ?? null,
     audience: read.raw('GATEKEEPER_AUDIENCE') ?? null,
-    passwordSecurityLevel: read.oneOf('GATEKEEPER_PASSWORD_SECURITY_LEVEL', SECURITY_LEVELS, 'MEDIUM', true),
+    passwordSecurityLevel: read.oneOf('GATEKEEPER_PASSWORD_SECURITY_LEVEL', SECURITY_LEVEL_NAMES, 'MEDIUM', true),
     passwordPolicy: read.oneOf('GATEKEEPER_PASSWORD_POLICY', PASSWORD_POLICIES, 'reynard'),
     allowRegistration: read.bool('GATEKEEPER_ALLOW_REGISTRATION', true),
     loginWindowSeconds: read.whole('GATEKEEPER_LOGIN_WINDOW_SECONDS', 900, 1),

@@ -1,7 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type Level, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
-import { REDACT_PATHS } from './http/app.js';
+import { REDACT_PATHS } from './redaction.js';
+
+/** pino's levels, as LOG_LEVEL accepts them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * JSON logs on stdout with every secret-bearing field redacted. Written asynchronously:

@@ -4,7 +4,8 @@
  * password, hash or token. A failed write is logged and swallowed, because the
  * operation it describes has already happened and must not be reported as failed.
  */
-import type { AuditEventType, Store, UserRecord } from '../store/store.js';
+import type { Store, UserRecord } from '../store/store.js';
+import type { AuditEventType } from '../core/audit-events.js';
 
 export interface AuditSubject {
   username: string | null;

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { AdminBootstrap, PasswordPolicyName } from '../config.js';
+import type { PasswordPolicyName } from '../core/password-policies.js';
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import { retiredKeyLifetimeSeconds } from '../security/signing-keys.js';
 import { DEFAULT_THROTTLE_POLICY, throttleKeys, type ThrottlePolicy } from '../security/throttle.js';
 import { hashRefreshToken, newRefreshToken, type AccessClaims, type AccessTokens } from '../security/tokens.js';
-import type {
-  AuditEventRecord,
-  AuditEventType,
-  Metadata,
-  Role,
-  Store,
-  UserPage,
-  UserRecord,
-  UserStats,
-} from '../store/store.js';
+import type { AuditEventRecord, Store, UserPage, UserRecord, UserStats } from '../store/store.js';
 import { AuditTrail, describeChanges, subjectOf } from './audit-trail.js';
 import { LoginThrottle } from './login-throttle.js';
+import type { AuditEventType } from '../core/audit-events.js';
+import type { Metadata, Role } from '../core/roles.js';
 
 export interface TokenPair {
   access_token: string;
@@ -380,7 +373,11 @@ export class AuthService {
    * Creates the configured admin when no active admin exists (first start of a
    * fresh install). An existing account of that name is promoted, not overwritten.
    */
-  async ensureAdmin(admin: AdminBootstrap): Promise<'created' | 'promoted' | 'exists'> {
+  async ensureAdmin(admin: {
+    username: string;
+    password: string;
+    email: string | null;
+  }): Promise<'created' | 'promoted' | 'exists'> {
     if ((await this.store.countActiveAdmins()) > 0) return 'exists';
     const existing = await this.store.getUserByUsername(admin.username);
     if (existing) {

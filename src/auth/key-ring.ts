@@ -9,7 +9,8 @@
 import type { CryptoKey } from 'jose';
 import { generateSigningKey, loadSigningKey, stillVerifies, type LoadedSigningKey } from '../security/signing-keys.js';
 import type { SigningKeys } from '../security/tokens.js';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm, type Store } from '../store/store.js';
+import { type Store } from '../store/store.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../core/algorithms.js';
 
 export interface KeyRingOptions {
   store: Store;

@@ -1,17 +1,7 @@
-import type { PasswordPolicyName } from '../config.js';
+import { LIMITS } from './limits.js';
+import type { PasswordPolicyName } from './password-policies.js';
 import { GatekeeperError, type FieldError } from '../errors.js';
 import { COMMON_PASSWORDS } from './common-passwords.js';
-
-/** The input rules of API.md, shared by the HTTP schemas (for docs) and the service (authoritative). */
-export const LIMITS = Object.freeze({
-  usernameMin: 3,
-  usernameMax: 50,
-  emailMax: 255,
-  passwordMin: 8,
-  passwordMax: 128,
-  profilePictureUrlMax: 500,
-  metadataMaxBytes: 16 * 1024,
-});
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_-]+$';
 const USERNAME_RE = new RegExp(USERNAME_PATTERN);

@@ -1,7 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { LIMITS, USERNAME_PATTERN } from '../core/validation.js';
+import { USERNAME_PATTERN } from '../core/validation.js';
 import { ERROR_CODES } from '../errors.js';
-import { AUDIT_EVENTS, type AuditEventType } from '../store/store.js';
+import { AUDIT_EVENTS, type AuditEventType } from '../core/audit-events.js';
+import { LIMITS } from '../core/limits.js';
 
 /** One definition per shape: Fastify validates with it and the OpenAPI document is generated from it. */
 

@@ -1,6 +1,6 @@
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import type { SecurityLevel } from '../config.js';
 import { WorkQueue } from './work-queue.js';
+import type { SecurityLevel } from '../core/security-levels.js';
 
 export interface Argon2Params {
   /** KiB */

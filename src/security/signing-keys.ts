@@ -4,7 +4,8 @@
  * key keeps verifying. No storage here: src/auth/key-ring.ts loads and rotates.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { NewSigningKey, SigningAlgorithm, SigningKeyRecord } from '../store/store.js';
+import type { NewSigningKey, SigningKeyRecord } from '../core/signing-key.js';
+import type { SigningAlgorithm } from '../core/algorithms.js';
 
 /**
  * How long after its retirement a key keeps verifying, beyond the access-token

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
-import type { JwtAlgorithm } from '../config.js';
 import { GatekeeperError } from '../errors.js';
-import type { Role } from '../store/store.js';
+import type { JwtAlgorithm } from '../core/algorithms.js';
+import type { Role } from '../core/roles.js';
 
 type Key = CryptoKey | KeyObject | Uint8Array;
 

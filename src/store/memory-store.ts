@@ -10,7 +10,6 @@ import type {
   NewUser,
   RotateResult,
   SessionRecord,
-  SigningAlgorithm,
   SigningKeyRecord,
   Store,
   StoreHealth,
@@ -20,6 +19,7 @@ import type {
   UserRecord,
   UserStats,
 } from './store.js';
+import type { SigningAlgorithm } from '../core/algorithms.js';
 
 interface RefreshTokenEntry {
   sessionId: string;

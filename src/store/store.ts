@@ -11,10 +11,12 @@
  * is the executable form of this contract.
  */
 
-export const ROLES = ['admin', 'regular', 'guest'] as const;
-export type Role = (typeof ROLES)[number];
+import type { AuditEventType } from '../core/audit-events.js';
+import type { SigningAlgorithm } from '../core/algorithms.js';
+import type { NewSigningKey, SigningKeyRecord } from '../core/signing-key.js';
 
-export type Metadata = Record<string, unknown>;
+export type { NewSigningKey, SigningKeyRecord };
+import type { Metadata, Role } from '../core/roles.js';
 
 export interface UserRecord {
   id: string;
@@ -115,37 +117,6 @@ export interface LoginFailures {
   firstAt: Date;
   lastAt: Date;
 }
-
-export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
-
-/** An asymmetric JWT signing key as stored: both halves as JWK, the private one never leaves the server. */
-export interface SigningKeyRecord {
-  /** RFC 7638 thumbprint of the public key; the `kid` header of tokens it signs. */
-  kid: string;
-  algorithm: SigningAlgorithm;
-  publicJwk: Record<string, unknown>;
-  privateJwk: Record<string, unknown>;
-  createdAt: Date;
-  /** When a newer key took over signing (null: this is the active key); it still verifies for a while. */
-  retiredAt: Date | null;
-}
-
-export type NewSigningKey = Omit<SigningKeyRecord, 'retiredAt'>;
-
-export const AUDIT_EVENTS = [
-  'register',
-  'login.success',
-  'login.failure',
-  'logout',
-  'refresh.reuse',
-  'password.change',
-  'user.update',
-  'user.delete',
-  'tokens.revoke',
-  'key.rotate',
-] as const;
-export type AuditEventType = (typeof AUDIT_EVENTS)[number];
 
 /** One line of the audit trail. `detail` holds names, ids, reasons and before/after values: never a secret. */
 export interface NewAuditEvent {

@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatekeeper } from '../../src/gatekeeper.js';
-import { REDACT_PATHS } from '../../src/http/app.js';
 import { createTestDatabase } from '../support/database.js';
 import {
   CHEAP_HASH,
@@ -17,6 +16,7 @@ import {
   testConfig,
   type TestGatekeeper,
 } from '../support/app.js';
+import { REDACT_PATHS } from '../../src/redaction.js';
 
 const ALLOWED = 'https://app.example.com';
 

@@ -2,7 +2,6 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatekeeper } from '../../src/gatekeeper.js';
-import { REDACT_PATHS } from '../../src/http/app.js';
 import {
   BACKENDS,
   CHEAP_HASH,
@@ -16,6 +15,7 @@ import {
   testConfig,
   type TestGatekeeper,
 } from '../support/app.js';
+import { REDACT_PATHS } from '../../src/redaction.js';
 
 describe.each(BACKENDS)('operations routes (%s store)', (backend) => {
   let gk: TestGatekeeper;

@@ -7,7 +7,6 @@ import { rotateSigningKey } from '../../src/auth/key-ring.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { keysCommand } from '../../src/cli/commands/keys.js';
 import { createGatekeeper } from '../../src/gatekeeper.js';
-import { SIGNING_ALGORITHMS } from '../../src/store/store.js';
 import {
   BACKENDS,
   CHEAP_HASH,
@@ -23,6 +22,7 @@ import {
 import { testClock } from '../support/clock.js';
 import { gatekeeper } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
+import { SIGNING_ALGORITHMS } from '../../src/core/algorithms.js';
 
 const cases = BACKENDS.flatMap((backend) => SIGNING_ALGORITHMS.map((algorithm) => [backend, algorithm] as const));
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatekeeperError } from '../../src/errors.js';
-import type { NewSigningKey, NewUser, SigningAlgorithm, Store } from '../../src/store/store.js';
+import type { NewSigningKey, NewUser, Store } from '../../src/store/store.js';
+import type { SigningAlgorithm } from '../../src/core/algorithms.js';
 
 /** What an implementation's test file hands the suite. */
 export interface StoreHarness {

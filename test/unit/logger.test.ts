@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { REDACT_PATHS } from '../../src/http/app.js';
 import { lazyChildLogger, unredactedLogger } from '../../src/logger.js';
+import { REDACT_PATHS } from '../../src/redaction.js';
 
 function capture(level = 'info') {
   const lines: Record<string, unknown>[] = [];

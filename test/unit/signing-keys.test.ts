@@ -5,8 +5,9 @@ import { GatekeeperError } from '../../src/errors.js';
 import { RETIRED_KEY_GRACE_SECONDS, generateSigningKey } from '../../src/security/signing-keys.js';
 import { AccessTokens } from '../../src/security/tokens.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { SIGNING_ALGORITHMS, type Store } from '../../src/store/store.js';
+import { type Store } from '../../src/store/store.js';
 import { testClock } from '../support/clock.js';
+import { SIGNING_ALGORITHMS } from '../../src/core/algorithms.js';
 
 const user = { id: '00000000-0000-4000-8000-000000000001', username: 'alice', role: 'regular' as const };
 const settings = { accessTokenMinutes: 30, issuer: 'gk', audience: 'apps' };

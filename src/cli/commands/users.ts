@@ -5,10 +5,11 @@
  * effects (demotion and deactivation end the user's sessions at once).
  */
 import { toUserPublic } from '../../http/user-public.js';
-import { ROLES, type Role, type UserRecord } from '../../store/store.js';
+import { type UserRecord } from '../../store/store.js';
 import { EXIT_OK, UsageError, choiceOption, stringOption, wholeOption, type Command } from '../command.js';
 import { withService } from '../context.js';
 import { readNewPassword } from '../password-input.js';
+import { parseRole as roleNamed, ROLES, type Role } from '../../core/roles.js';
 
 /**
  * Whoever can run this command can already write to the database, so the CLI acts
@@ -32,7 +33,7 @@ const PASSWORD_NOTE =
   'The password is asked for on a terminal (twice, not shown) or read from the first line of stdin.';
 
 function parseRole(text: string): Role {
-  const role = ROLES.find((r) => r === text);
+  const role = roleNamed(text);
   if (!role) throw new UsageError(`role must be one of ${ROLES.join(', ')} (got ${JSON.stringify(text)})`);
   return role;
 }

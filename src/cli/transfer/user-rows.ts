@@ -6,7 +6,9 @@
  * hash is carried as it is, never looked into beyond its length.
  */
 import { randomUUID } from 'node:crypto';
-import { ROLES, type Role, type UserRecord } from '../../store/store.js';
+import { type UserRecord } from '../../store/store.js';
+import { parseRole, ROLES, type Role } from '../../core/roles.js';
+import { UUID_PATTERN } from '../../core/limits.js';
 
 /** The JSON Lines form: every column of the users table, snake_case, times in ISO 8601 UTC. */
 export interface UserLine {
@@ -25,7 +27,6 @@ export interface UserLine {
 
 export type RowCheck = { ok: true; user: UserRecord } | { ok: false; label: string; reason: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT32 = { min: -2147483648, max: 2147483647 };
 
 export function userToLine(user: UserRecord): UserLine {
@@ -81,7 +82,7 @@ export function rowToUser(raw: Record<string, unknown>, now: Date): RowCheck {
 /** A missing id (an export from elsewhere) gets a new one; the username still finds it again on a rerun. */
 function uuid(value: unknown): string {
   if (value === null || value === undefined) return randomUUID();
-  if (typeof value === 'string' && UUID.test(value)) return value.toLowerCase();
+  if (typeof value === 'string' && UUID_PATTERN.test(value)) return value.toLowerCase();
   throw new RowProblem('id is not a UUID');
 }
 
@@ -102,7 +103,7 @@ function text(value: unknown, column: string, max: number, required: boolean): s
 function role(value: unknown): Role {
   if (value === null || value === undefined) return 'regular';
   const name = typeof value === 'string' ? value.toLowerCase().replace(/^userrole\./, '') : '';
-  const found = ROLES.find((r) => r === name);
+  const found = parseRole(name);
   if (!found)
     throw new RowProblem(`role ${JSON.stringify(String(value).slice(0, 30))} is not one of ${ROLES.join(', ')}`);
   return found;

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AuthService } from '../../auth/auth-service.js';
 import { invalidField } from '../../errors.js';
-import type { AuditEventType } from '../../store/store.js';
 import { requireAdmin } from '../authenticate.js';
 import { AuditEventSchema, AuditQuery, errorResponses } from '../schemas.js';
+import type { AuditEventType } from '../../core/audit-events.js';
 
 /** GET /auth/audit: the audit trail for admins, newest first. */
 export function auditRoutes(service: AuthService): FastifyPluginAsyncTypebox {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import type { DatabaseConfig, SslMode } from '../../config.js';
+import type { DatabaseConfig, SslMode } from './database-config.js';
 import { GatekeeperError } from '../../errors.js';
 import { describeConnectionError, type ConnectionTarget } from './errors.js';
 

@@ -9,7 +9,6 @@ import pg from 'pg';
 import { GatekeeperError } from '../../errors.js';
 import type {
   AuditEventRecord,
-  AuditEventType,
   AuditQuery,
   LoginFailures,
   NewAuditEvent,
@@ -17,10 +16,8 @@ import type {
   NewSigningKey,
   NewUser,
   PoolFigures,
-  Role,
   RotateResult,
   SessionRecord,
-  SigningAlgorithm,
   SigningKeyRecord,
   Store,
   StoreHealth,
@@ -39,6 +36,10 @@ import {
 } from './errors.js';
 import { migrate } from './migrator.js';
 import { connectionTarget, createEcho, createPool, type PoolSettings, type Statement } from './pool.js';
+import type { SigningAlgorithm } from '../../core/algorithms.js';
+import type { AuditEventType } from '../../core/audit-events.js';
+import type { Role } from '../../core/roles.js';
+import { UUID_PATTERN } from '../../core/limits.js';
 
 export interface OpenPostgresStoreOptions {
   /** The database part of the config (DatabaseConfig fits). */
@@ -60,7 +61,6 @@ const ADMIN_LOCK_KEY = '7340298721543102';
 const SIGNING_KEY_LOCK_KEY = '7340298721543103';
 /** Deadlocks and serialization failures are retried this many times in all. */
 const TRANSACTION_ATTEMPTS = 3;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** users.created_at/updated_at are TIMESTAMP (no time zone) holding UTC, to the millisecond. */
 const NOW_UTC = `date_trunc('milliseconds', now() AT TIME ZONE 'UTC')`;
@@ -430,7 +430,7 @@ class PostgresStore implements Store {
   }
 
   async getUserById(id: string): Promise<UserRecord | null> {
-    if (!UUID.test(id)) return null;
+    if (!UUID_PATTERN.test(id)) return null;
     const { rows } = await this.#query<UserRow>(SQL.userById, [id]);
     return rows[0] ? toUser(rows[0]) : null;
   }
@@ -446,7 +446,7 @@ class PostgresStore implements Store {
   }
 
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | null> {
-    if (!UUID.test(id)) return null;
+    if (!UUID_PATTERN.test(id)) return null;
     const mayDemote = patch.role !== undefined || patch.isActive !== undefined;
     return this.#transaction(async (client) => {
       // Two concurrent demotions of the last two admins: the advisory lock makes the
@@ -480,7 +480,7 @@ class PostgresStore implements Store {
   }
 
   async deleteUser(id: string): Promise<boolean> {
-    if (!UUID.test(id)) return false;
+    if (!UUID_PATTERN.test(id)) return false;
     return this.#transaction(async (client) => {
       await this.#query(SQL.lockAdmins, [], client);
       const { rows } = await this.#query<Pick<UserRow, 'role' | 'is_active'>>(SQL.lockUser, [id], client);
@@ -508,7 +508,7 @@ class PostgresStore implements Store {
   }
 
   async addToBalance(id: string, delta: number): Promise<number | null> {
-    if (!UUID.test(id)) return null;
+    if (!UUID_PATTERN.test(id)) return null;
     const { rows } = await this.#query<{ yapcoin_balance: number }>(SQL.addToBalance, [id, delta]);
     if (rows[0]) return rows[0].yapcoin_balance;
     const exists = await this.#query(SQL.userExists, [id]);
@@ -545,7 +545,7 @@ class PostgresStore implements Store {
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
-    if (!UUID.test(id)) return null;
+    if (!UUID_PATTERN.test(id)) return null;
     const { rows } = await this.#query<SessionRow>(SQL.sessionById, [id]);
     return rows[0] ? toSession(rows[0]) : null;
   }
@@ -585,13 +585,13 @@ class PostgresStore implements Store {
   }
 
   async revokeSession(id: string, reason: string, now: Date): Promise<boolean> {
-    if (!UUID.test(id)) return false;
+    if (!UUID_PATTERN.test(id)) return false;
     const result = await this.#query(SQL.revokeSession, [id, now.toISOString(), reason]);
     return result.rowCount === 1;
   }
 
   async revokeUserSessions(userId: string, reason: string, now: Date): Promise<number> {
-    if (!UUID.test(userId)) return 0;
+    if (!UUID_PATTERN.test(userId)) return 0;
     const result = await this.#query(SQL.revokeUserSessions, [userId, now.toISOString(), reason]);
     return result.rowCount ?? 0;
   }
@@ -683,14 +683,14 @@ class PostgresStore implements Store {
       event.at.toISOString(),
       event.event,
       event.username,
-      event.userId !== null && UUID.test(event.userId) ? event.userId : null,
+      event.userId !== null && UUID_PATTERN.test(event.userId) ? event.userId : null,
       event.ip,
       JSON.stringify(event.detail),
     ]);
   }
 
   async listAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]> {
-    const userId = query.userId !== undefined && UUID.test(query.userId) ? query.userId : null;
+    const userId = query.userId !== undefined && UUID_PATTERN.test(query.userId) ? query.userId : null;
     // An id that cannot exist matches nothing, rather than dropping the filter.
     if (query.userId !== undefined && userId === null && query.username === undefined) return [];
     const { rows } = await this.#query<AuditRow>(SQL.listAuditEvents, [

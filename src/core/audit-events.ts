@@ -1,0 +1,14 @@
+/** Every kind of line the audit trail holds (GET /auth/audit `event`). */
+export const AUDIT_EVENTS = [
+  'register',
+  'login.success',
+  'login.failure',
+  'logout',
+  'refresh.reuse',
+  'password.change',
+  'user.update',
+  'user.delete',
+  'tokens.revoke',
+  'key.rotate',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENTS)[number];
