@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'gatekeeper-bench-'));
   const logDir = path.join(tmpDir, 'logs');
   mkdirSync(logDir);
-  log(`${options.quick ? 'quick' : 'full'} run of ${options.scenarios.join(', ')}; logs in ${logDir}`);
+  log(
+    `${options.smoke ? 'smoke' : options.quick ? 'quick' : 'full'} run of ${options.scenarios.join(', ')}; logs in ${logDir}`,
+  );
   const machineBefore = machineInfo();
 
   const results: Results = { cells: {}, extra: {}, notes: [], errors: [] };
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     helpers.push(load, raw);
     ctx = createContext({
       quick: options.quick,
+      smoke: options.smoke,
       timing: options.timing,
       tmpDir,
       logDir,
@@ -110,6 +113,11 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     log(`wrote ${path.relative(ROOT, file)}`);
     if (options.chart) for (const written of writeDocs(report)) log(`wrote ${path.relative(ROOT, written)}`);
+  }
+  // A smoke run exists to catch a bench that no longer runs: a failed scenario fails it.
+  if (options.smoke && results.errors.length > 0) {
+    log(`${results.errors.length} scenario(s) failed: ${results.errors.map((e) => e.scenario).join(', ')}`);
+    process.exitCode = 1;
   }
 }
 

@@ -6,11 +6,12 @@
  * Bindings: `@node-rs/argon2` (what Gatekeeper uses), `argon2` (node-argon2), and
  * node:crypto scrypt at Better Auth's parameters (@better-auth/utils/password.node:
  * N=16384, r=16, p=1, 64-byte key, NFKC-normalised password, hex salt of 16 random bytes).
+ * `argon2` is imported only when a command asks for it, and only after the orchestrator has
+ * probed that it loads (bench/lib/bindings.ts): its prebuild segfaults on import on some CPUs.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as nodeRs from '@node-rs/argon2';
-import argon2 from 'argon2';
 import { serveRpc } from '../lib/rpc.js';
 import { latencySummary } from '../lib/stats.js';
 import type { RunResult } from '../lib/types.js';
@@ -53,14 +54,21 @@ async function scryptVerify(stored: string, password: string): Promise<boolean> 
   return timingSafeEqual(derived, Buffer.from(key, 'hex'));
 }
 
-function operations(command: HashCommand): { hash: () => Promise<string>; verify: (h: string) => Promise<boolean> } {
+type Argon2Module = typeof import('argon2');
+let argon2Module: Promise<Argon2Module> | undefined;
+const loadArgon2 = () => (argon2Module ??= import('argon2').then((m) => m.default));
+
+async function operations(
+  command: HashCommand,
+): Promise<{ hash: () => Promise<string>; verify: (h: string) => Promise<boolean> }> {
   const p = command.params;
   if (command.binding === 'node-rs') {
     const options = { memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism, algorithm: 2 };
     return { hash: () => nodeRs.hash(PASSWORD, options), verify: (h) => nodeRs.verify(h, PASSWORD) };
   }
   if (command.binding === 'argon2') {
-    const options: argon2.HashOptions = {
+    const argon2 = await loadArgon2();
+    const options: import('argon2').HashOptions = {
       type: argon2.argon2id,
       memoryCost: p.memoryCost,
       timeCost: p.timeCost,
@@ -74,7 +82,7 @@ function operations(command: HashCommand): { hash: () => Promise<string>; verify
 const stored = new Map<string, string>();
 
 async function run(command: HashCommand): Promise<RunResult> {
-  const ops = operations(command);
+  const ops = await operations(command);
   const key = `${command.binding}:${JSON.stringify(command.params)}`;
   if (!stored.has(key)) stored.set(key, await ops.hash());
   const hash = stored.get(key)!;

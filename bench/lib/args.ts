@@ -6,6 +6,8 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {
   quick: boolean;
+  /** Every scenario for about a second each: proves the bench runs (CI), measures nothing worth keeping. */
+  smoke: boolean;
   timing: Timing;
   scenarios: ScenarioName[];
   /** Largest user count of the scale scenario. */
@@ -22,6 +24,8 @@ export interface Options {
 
 export const USAGE = `npm run bench -- [options]
   --quick               shorter runs and 100 thousand users at most (a check in under 10 minutes)
+  --smoke               every scenario for about a second each, 2 thousand users at most: a check that the
+                        bench runs (CI); exits non-zero when a scenario fails; results in partial.tmp.json
   --only=a,b            run only these scenarios (${SCENARIOS.join(', ')})
   --skip=a,b            run all but these
   --runs=N --duration=S --warmup=S --lead-in=S   override the timing of every measurement
@@ -39,6 +43,7 @@ export function parseArgs(argv: string[]): Options {
   }
   const known = [
     'quick',
+    'smoke',
     'only',
     'skip',
     'runs',
@@ -56,7 +61,8 @@ export function parseArgs(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const quick = flags.has('quick');
+  const smoke = flags.has('smoke');
+  const quick = smoke || flags.has('quick');
   const list = (name: string): ScenarioName[] | null => {
     const value = flags.get(name);
     if (value === undefined) return null;
@@ -74,9 +80,11 @@ export function parseArgs(argv: string[]): Options {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
     return n;
   };
-  const base: Timing = quick
-    ? { warmupSec: 1, runs: 3, durationSec: 2, leadInSec: 0.5 }
-    : { warmupSec: 3, runs: 5, durationSec: 6, leadInSec: 1 };
+  const base: Timing = smoke
+    ? { warmupSec: 0, runs: 1, durationSec: 1, leadInSec: 0.2 }
+    : quick
+      ? { warmupSec: 1, runs: 3, durationSec: 2, leadInSec: 0.5 }
+      : { warmupSec: 3, runs: 5, durationSec: 6, leadInSec: 1 };
   const timing: Timing = {
     warmupSec: num('warmup', base.warmupSec),
     runs: Math.max(1, Math.round(num('runs', base.runs))),
@@ -85,12 +93,13 @@ export function parseArgs(argv: string[]): Options {
   };
   if (timing.leadInSec >= timing.durationSec) throw new Error('--lead-in must be shorter than --duration');
   const changedTiming = ['runs', 'duration', 'warmup', 'lead-in', 'max-users'].some((n) => flags.has(n));
-  const partial = scenarios.length !== SCENARIOS.length || changedTiming;
+  const partial = smoke || scenarios.length !== SCENARIOS.length || changedTiming;
   return {
     quick,
+    smoke,
     timing,
     scenarios,
-    maxUsers: Math.round(num('max-users', quick ? 100_000 : 1_000_000)),
+    maxUsers: Math.round(num('max-users', smoke ? 2_000 : quick ? 100_000 : 1_000_000)),
     chart: flags.has('chart') || (!quick && !partial),
     keep: flags.has('keep'),
     reportOnly: flags.has('report-only'),

@@ -14,6 +14,8 @@ export interface Results {
 
 export interface BenchContext {
   quick: boolean;
+  /** `--smoke`: every wait and load as short as it can be while still exercising the scenario. */
+  smoke: boolean;
   timing: Timing;
   tmpDir: string;
   logDir: string;

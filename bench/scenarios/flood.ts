@@ -87,7 +87,7 @@ export async function floodScenario(ctx: BenchContext): Promise<void> {
       ],
       ctx.timing,
       ctx.log,
-      { warmupSec: 0, durationSec: ctx.quick ? 5 : 12, leadInSec: 0 },
+      { warmupSec: 0, durationSec: ctx.smoke ? 2 : ctx.quick ? 5 : 12, leadInSec: 0 },
     );
     const peak = memory.stop();
     const liveness = await live.stop();
