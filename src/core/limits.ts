@@ -12,6 +12,8 @@ export const LIMITS = Object.freeze({
   passwordHashMax: 255,
   profilePictureUrlMax: 500,
   metadataMaxBytes: 16 * 1024,
+  /** Objects and arrays inside metadata nest at most this deep (the top-level object is 1). */
+  metadataMaxDepth: 32,
 });
 
 /** A UUID in its text form, any case (user ids, session ids). */

@@ -56,20 +56,63 @@ export function metadataProblem(metadata: unknown): string | null {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     return 'Metadata must be a JSON object.';
   }
+  // Depth first: every later step (serialising, the user cache's freeze, PostgreSQL's jsonb parser)
+  // walks the value recursively, and thousands of levels would overflow one of them (issue 18 point 10).
+  if (nestingDepth(metadata) > LIMITS.metadataMaxDepth) {
+    return `Metadata must be nested at most ${LIMITS.metadataMaxDepth} levels deep.`;
+  }
   if (Buffer.byteLength(JSON.stringify(metadata)) > LIMITS.metadataMaxBytes) {
     return `Metadata must be at most ${LIMITS.metadataMaxBytes / 1024} KiB when serialized.`;
   }
-  if (containsNul(metadata)) return 'Metadata must not contain NUL characters.';
+  const strings = stringsOf(metadata);
+  if (strings.some((text) => text.includes('\0'))) return 'Metadata must not contain NUL characters.';
+  if (strings.some(hasLoneSurrogate)) return 'Metadata must not contain unpaired UTF-16 surrogates.';
   return null;
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).some(([k, v]) => k.includes('\0') || containsNul(v));
+/**
+ * True when `text` holds a UTF-16 surrogate that is not half of a pair ("\ud800" in JSON). Such a
+ * string has no UTF-8 form: PostgreSQL's jsonb refuses it, and a text column would silently store
+ * U+FFFD instead, so two different passwords would become the same one (issue 18 point 11).
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+// With the `u` flag a proper pair is one code point; only unpaired halves are category Cs.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** How deeply objects and arrays nest in `value` (a scalar is 0), without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > deepest) deepest = depth;
+    // Past the limit the answer is already known: stop walking.
+    if (depth > LIMITS.metadataMaxDepth) return depth;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth });
   }
-  return false;
+  return deepest;
+}
+
+/** Every key and string value inside `value` (which is at most metadataMaxDepth deep). */
+function stringsOf(value: unknown): string[] {
+  const found: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (typeof next === 'string') found.push(next);
+    else if (Array.isArray(next)) stack.push(...next);
+    else if (typeof next === 'object' && next !== null) {
+      for (const [key, child] of Object.entries(next)) {
+        found.push(key);
+        stack.push(child);
+      }
+    }
+  }
+  return found;
 }
 
 /**
@@ -90,6 +133,8 @@ export function validateFields(
   const check = (field: string, value: unknown, problem: string | null) => {
     if (typeof value === 'string' && value.includes('\0'))
       errors.push({ field, message: `${field} must not contain NUL characters.` });
+    else if (typeof value === 'string' && hasLoneSurrogate(value))
+      errors.push({ field, message: `${field} must not contain unpaired UTF-16 surrogates.` });
     else if (problem !== null) errors.push({ field, message: problem });
   };
   if (fields.username !== undefined) check('username', fields.username, usernameProblem(fields.username));

@@ -1,6 +1,7 @@
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { WorkQueue } from './work-queue.js';
 import type { SecurityLevel } from '../core/security-levels.js';
+import { hasLoneSurrogate } from '../core/validation.js';
 
 export interface Argon2Params {
   /** KiB */
@@ -22,6 +23,11 @@ export const SECURITY_LEVELS: Readonly<Record<SecurityLevel, Argon2Params>> = Ob
  * run anything dearer than these (PARANOID sits well inside them).
  */
 const MAX_PARAMS: Argon2Params = { memoryCost: 1024 * 1024, timeCost: 16, parallelism: 16 };
+
+/** How many recent verifications the dummy's parameters are drawn from. */
+const DUMMY_SAMPLE = 64;
+/** Dummy hashes kept for different parameter sets (a few levels at most in practice). */
+const DUMMY_VARIANTS = 8;
 
 const ARGON2ID = 2; // Algorithm.Argon2id: a const enum in @node-rs/argon2's types, so not importable at run time.
 
@@ -67,7 +73,11 @@ export interface PasswordHasherOptions {
 export class PasswordHasher {
   readonly params: Argon2Params;
   readonly queue: WorkQueue;
-  #dummyHash: Promise<string> | undefined;
+  /** Parameters of the stored hashes verified most recently (a ring of DUMMY_SAMPLE entries). */
+  readonly #recent: Argon2Params[] = [];
+  #recentNext = 0;
+  /** One dummy hash per parameter set the dummy verification has needed (at most DUMMY_VARIANTS). */
+  readonly #dummyHashes = new Map<string, Promise<string>>();
 
   constructor(options: PasswordHasherOptions) {
     this.params = options.params ?? SECURITY_LEVELS[options.level];
@@ -81,18 +91,39 @@ export class PasswordHasher {
   async verify(stored: string, password: string): Promise<VerifyResult> {
     const parsed = parseHash(stored);
     if (!parsed || !withinCaps(parsed)) return { ok: false, needsRehash: false };
-    const ok = await this.queue.run(() => argon2Verify(stored, password).catch(() => false));
+    this.#remember(parsed);
+    const verified = await this.queue.run(() => argon2Verify(stored, password).catch(() => false));
+    // The binding encodes an unpaired surrogate as U+FFFD, so "\ud800" would match a password holding
+    // U+FFFD: the same work is spent, but such a password never verifies.
+    const ok = verified && !hasLoneSurrogate(password);
     return { ok, needsRehash: ok && !this.#matchesLevel(parsed) };
   }
 
   /**
-   * Spends the same work as a real verification, for logins of unknown users,
-   * so that their timing does not reveal which usernames exist.
+   * Spends the same work as a real verification, for logins of unknown users, so that their
+   * timing does not reveal which usernames exist. The work is that of a real account's hash:
+   * the parameters are drawn from the stored hashes verified recently, so after a change of
+   * security level (or an import of older hashes) unknown users cost what existing users do,
+   * not what a hash at the new level would (issue 18 point 8). Returns the parameters it used.
    */
-  async verifyDummy(password: string): Promise<void> {
-    this.#dummyHash ??= argon2Hash('gatekeeper-dummy-password', { ...this.params, algorithm: ARGON2ID });
-    const dummy = await this.#dummyHash;
-    await this.queue.run(() => argon2Verify(dummy, password).catch(() => false));
+  async verifyDummy(password: string): Promise<Argon2Params> {
+    const params = this.#recent[Math.floor(Math.random() * this.#recent.length)] ?? this.params;
+    const key = `${params.memoryCost}:${params.timeCost}:${params.parallelism}`;
+    let dummy = this.#dummyHashes.get(key);
+    if (!dummy) {
+      if (this.#dummyHashes.size >= DUMMY_VARIANTS) this.#dummyHashes.clear();
+      dummy = argon2Hash('gatekeeper-dummy-password', { ...params, algorithm: ARGON2ID });
+      this.#dummyHashes.set(key, dummy);
+    }
+    const hash = await dummy;
+    await this.queue.run(() => argon2Verify(hash, password).catch(() => false));
+    return params;
+  }
+
+  #remember(parsed: Argon2Params): void {
+    const params = { memoryCost: parsed.memoryCost, timeCost: parsed.timeCost, parallelism: parsed.parallelism };
+    this.#recent[this.#recentNext] = params;
+    this.#recentNext = (this.#recentNext + 1) % DUMMY_SAMPLE;
   }
 
   #matchesLevel(parsed: ParsedHash): boolean {
