@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { userActor } from '../../auth/actor.js';
 import type { AuthService } from '../../auth/auth-service.js';
 import { GatekeeperError } from '../../errors.js';
 import { bearerToken, principalOf, requireUser } from '../authenticate.js';
@@ -14,9 +15,11 @@ import {
   UserPublicSchema,
   errorResponses,
 } from '../schemas.js';
-import { toUserPublic } from '../user-public.js';
+import { fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
+/** What PUT /auth/me may change; its schema declares the admin-only fields too, to refuse them clearly. */
+const PROFILE_FIELDS = new Set(['username', 'email', 'profile_picture_url', 'metadata']);
 
 /** Public and self-service routes under /auth. */
 export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
@@ -34,16 +37,11 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { username, password, email, profile_picture_url, metadata, role } = request.body;
         // An admin may register others through this route too (the original allowed a role here).
         const actor = request.headers.authorization
-          ? (await service.authenticate(bearerToken(request))).user
-          : undefined;
-        const user = await service.register(
-          { username, password, email, profilePictureUrl: profile_picture_url, metadata, role },
-          actor,
-          { ip: request.ip, actor },
-        );
+          ? userActor((await service.authenticate(bearerToken(request))).user)
+          : null;
+        const user = await service.register(fromRegisterBody(request.body), { ip: request.ip, actor });
         return reply.code(201).send(toUserPublic(user));
       },
     );
@@ -61,7 +59,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const tokens = await service.login(request.body.username, request.body.password, { ip: request.ip });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
 
@@ -77,7 +75,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const tokens = await service.refresh(request.body.refresh_token, { ip: request.ip });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
 
@@ -131,16 +129,15 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { username, email, profile_picture_url, metadata, ...forbidden } = request.body;
-        const refused = Object.keys(forbidden).filter((k) => (forbidden as Record<string, unknown>)[k] !== undefined);
+        // The admin-only fields that were sent, in the order they were sent.
+        const body = request.body as Record<string, unknown>;
+        const refused = Object.keys(body).filter((k) => !PROFILE_FIELDS.has(k) && body[k] !== undefined);
         if (refused.length > 0) {
           throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
         }
-        const user = await service.updateProfile(
-          principalOf(request),
-          { username, email, profilePictureUrl: profile_picture_url, metadata },
-          { ip: request.ip },
-        );
+        const user = await service.updateProfile(principalOf(request), fromProfileBody(request.body), {
+          ip: request.ip,
+        });
         return toUserPublic(user);
       },
     );
@@ -162,7 +159,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         const tokens = await service.changePassword(principalOf(request), current_password, new_password, {
           ip: request.ip,
         });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
   };
