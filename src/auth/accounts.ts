@@ -53,6 +53,7 @@ export function mustExist(user: UserRecord | null): UserRecord {
   return user;
 }
 
+/** USER_NOT_FOUND, the one error for a username or id that names nobody. */
 export function userNotFound(): GatekeeperError {
   return new GatekeeperError('USER_NOT_FOUND', 'No such user.');
 }

@@ -152,6 +152,15 @@ export function fromProfileBody(body: Static<typeof UpdateMeBody>): ProfileChang
   };
 }
 
+/** The fields of PUT /auth/me's body the schema names, that only an admin may change. */
+const PROFILE_FIELDS: ReadonlySet<string> = new Set(['username', 'email', 'profile_picture_url', 'metadata']);
+
+/** The admin-only fields a PUT /auth/me body sets, in the order they were sent (to refuse them by name). */
+export function adminOnlyFieldsOf(body: Static<typeof UpdateMeBody>): string[] {
+  const fields = body as Record<string, unknown>;
+  return Object.keys(fields).filter((k) => !PROFILE_FIELDS.has(k) && fields[k] !== undefined);
+}
+
 /** PUT /auth/users/:username. */
 export function fromAdminUpdateBody(body: Static<typeof AdminUpdateBody>): AdminChanges {
   return { ...fromProfileBody(body), role: body.role, isActive: body.is_active };

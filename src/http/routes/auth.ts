@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { userActor } from '../../auth/actor.js';
 import type { AuthService } from '../../auth/auth-service.js';
 import { GatekeeperError } from '../../errors.js';
-import { bearerToken, principalOf, requireUser } from '../authenticate.js';
+import { actorOf, bearerToken, principalOf, requireUser } from '../authenticate.js';
 import {
   ChangePasswordBody,
   LoginBody,
@@ -15,11 +14,9 @@ import {
   UserPublicSchema,
   errorResponses,
 } from '../schemas.js';
-import { fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
+import { adminOnlyFieldsOf, fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
-/** What PUT /auth/me may change; its schema declares the admin-only fields too, to refuse them clearly. */
-const PROFILE_FIELDS = new Set(['username', 'email', 'profile_picture_url', 'metadata']);
 
 /** Public and self-service routes under /auth. */
 export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
@@ -38,9 +35,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         // An admin may register others through this route too (the original allowed a role here).
-        const actor = request.headers.authorization
-          ? userActor((await service.authenticate(bearerToken(request))).user)
-          : null;
+        const actor = request.headers.authorization ? actorOf(await service.authenticate(bearerToken(request))) : null;
         const user = await service.register(fromRegisterBody(request.body), { ip: request.ip, actor });
         return reply.code(201).send(toUserPublic(user));
       },
@@ -129,9 +124,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        // The admin-only fields that were sent, in the order they were sent.
-        const body = request.body as Record<string, unknown>;
-        const refused = Object.keys(body).filter((k) => !PROFILE_FIELDS.has(k) && body[k] !== undefined);
+        const refused = adminOnlyFieldsOf(request.body);
         if (refused.length > 0) {
           throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
         }

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { userActor } from '../../auth/actor.js';
 import type { Actor, AuthService, RequestContext } from '../../auth/auth-service.js';
-import { principalOf, requireAdmin } from '../authenticate.js';
+import { actorOf, principalOf, requireAdmin } from '../authenticate.js';
 import {
   AdminCreateBody,
   AdminUpdateBody,
@@ -30,7 +29,7 @@ const bearer = [{ bearerAuth: [] }];
 
 /** Who is acting and from where, for the audit trail. */
 function contextOf(request: FastifyRequest): RequestContext & { actor: Actor } {
-  return { ip: request.ip, actor: userActor(principalOf(request).user) };
+  return { ip: request.ip, actor: actorOf(principalOf(request)) };
 }
 const adminErrors = errorResponses(401, 403);
 
