@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.headers(securityHeadersFor(request.url));
     done();
   });
-  const metrics = createMetrics({ store: deps.service.store, hashQueue: deps.hasher.queue });
+  const metrics = createMetrics({ poolFigures: () => deps.service.poolFigures(), hashQueue: deps.hasher.queue });
   // GATEKEEPER_ACCESS_LOG: one line per request, the path and status only, never headers (tokens)
   // or a body (passwords). Off by default: it costs 9–18 % of a fast request's throughput
   // (docs/BENCHMARKS.md), and a reverse proxy in front usually keeps such a log already.
@@ -132,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes(deps.service));
   await app.register(
     healthRoutes({
-      store: deps.service.store,
+      health: () => deps.service.health(),
       version: deps.version,
       metrics: metrics.registry,
       jwks: deps.jwks ?? (async () => null),

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hasAdminAuthority, userActor, type UserActor } from '../auth/actor.js';
 import type { AuthService, Principal } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
 
@@ -34,7 +35,7 @@ export function requireAdmin(service: AuthService) {
   const authenticate = requireUser(service);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await authenticate(request, reply);
-    if (request.principal?.user.role !== 'admin') {
+    if (!request.principal || !hasAdminAuthority(actorOf(request.principal))) {
       throw new GatekeeperError('FORBIDDEN', 'This needs the admin role.');
     }
   };
@@ -44,4 +45,9 @@ export function requireAdmin(service: AuthService) {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new TypeError('route is missing its authentication hook');
   return request.principal;
+}
+
+/** The signed-in user as the actor of a use case (role checks, the audit trail's `by`). */
+export function actorOf(principal: Principal): UserActor {
+  return userActor(principal.user);
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { WorkQueue } from '../security/work-queue.js';
-import type { Store } from '../store/store.js';
+import type { PoolFigures } from '../store/store.js';
 
 export interface Metrics {
   registry: Registry;
@@ -10,7 +10,11 @@ export interface Metrics {
 }
 
 /** Prometheus metrics for one app instance (its own registry, so several apps can live in one process). */
-export function createMetrics(deps: { store: Store; hashQueue: WorkQueue }): Metrics {
+export function createMetrics(deps: {
+  /** The pool's figures at scrape time (AuthService.poolFigures), null without a pool. */
+  poolFigures: () => Promise<PoolFigures | null>;
+  hashQueue: WorkQueue;
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
   const http = new HttpRequestMetrics();
@@ -34,7 +38,7 @@ export function createMetrics(deps: { store: Store; hashQueue: WorkQueue }): Met
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const pool = (await deps.store.health()).pool;
+      const pool = await deps.poolFigures();
       if (!pool) return;
       this.set({ state: 'total' }, pool.total);
       this.set({ state: 'idle' }, pool.idle);

@@ -4,8 +4,8 @@
  * validation, its errors (printed as `gatekeeper: <detail> (<CODE>)`) and its side
  * effects (demotion and deactivation end the user's sessions at once).
  */
-import { toUserPublic } from '../../http/user-public.js';
-import { type UserRecord } from '../../store/store.js';
+import { operatorActor } from '../../auth/actor.js';
+import { toUserPublic } from '../../http/wire.js';
 import { EXIT_OK, UsageError, choiceOption, stringOption, wholeOption, type Command } from '../command.js';
 import { withService } from '../context.js';
 import { readNewPassword } from '../password-input.js';
@@ -13,21 +13,9 @@ import { parseRole as roleNamed, ROLES, type Role } from '../../core/roles.js';
 
 /**
  * Whoever can run this command can already write to the database, so the CLI acts
- * with an admin's authority. AuthService only looks at the actor's role.
+ * as an operator: an admin's authority, recorded in the audit trail by this name.
  */
-const OPERATOR: UserRecord = {
-  id: '00000000-0000-0000-0000-000000000000',
-  username: 'gatekeeper-cli',
-  passwordHash: '',
-  role: 'admin',
-  email: null,
-  profilePictureUrl: null,
-  yapcoinBalance: 0,
-  isActive: true,
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  metadata: {},
-};
+const OPERATOR = operatorActor('gatekeeper-cli');
 
 const PASSWORD_NOTE =
   'The password is asked for on a terminal (twice, not shown) or read from the first line of stdin.';
@@ -50,7 +38,9 @@ const create: Command = {
     const role = roleText === undefined ? 'regular' : parseRole(roleText);
     const email = stringOption(args, 'email') ?? null;
     const password = await readNewPassword(io, `Password for ${username}`);
-    const user = await withService(io, (service) => service.createUser({ username, password, email, role }, OPERATOR));
+    const user = await withService(io, (service) =>
+      service.createUser({ username, password, email, role }, { actor: OPERATOR }),
+    );
     io.out(`created user ${user.username} (role ${user.role}, id ${user.id})`);
     return EXIT_OK;
   },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../../auth/auth-service.js';
 import { GatekeeperError } from '../../errors.js';
-import { bearerToken, principalOf, requireUser } from '../authenticate.js';
+import { actorOf, bearerToken, principalOf, requireUser } from '../authenticate.js';
 import {
   ChangePasswordBody,
   LoginBody,
@@ -14,7 +14,7 @@ import {
   UserPublicSchema,
   errorResponses,
 } from '../schemas.js';
-import { toUserPublic } from '../user-public.js';
+import { adminOnlyFieldsOf, fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
 
@@ -34,16 +34,9 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { username, password, email, profile_picture_url, metadata, role } = request.body;
         // An admin may register others through this route too (the original allowed a role here).
-        const actor = request.headers.authorization
-          ? (await service.authenticate(bearerToken(request))).user
-          : undefined;
-        const user = await service.register(
-          { username, password, email, profilePictureUrl: profile_picture_url, metadata, role },
-          actor,
-          { ip: request.ip, actor },
-        );
+        const actor = request.headers.authorization ? actorOf(await service.authenticate(bearerToken(request))) : null;
+        const user = await service.register(fromRegisterBody(request.body), { ip: request.ip, actor });
         return reply.code(201).send(toUserPublic(user));
       },
     );
@@ -61,7 +54,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const tokens = await service.login(request.body.username, request.body.password, { ip: request.ip });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
 
@@ -77,7 +70,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const tokens = await service.refresh(request.body.refresh_token, { ip: request.ip });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
 
@@ -131,16 +124,13 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { username, email, profile_picture_url, metadata, ...forbidden } = request.body;
-        const refused = Object.keys(forbidden).filter((k) => (forbidden as Record<string, unknown>)[k] !== undefined);
+        const refused = adminOnlyFieldsOf(request.body);
         if (refused.length > 0) {
           throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
         }
-        const user = await service.updateProfile(
-          principalOf(request),
-          { username, email, profilePictureUrl: profile_picture_url, metadata },
-          { ip: request.ip },
-        );
+        const user = await service.updateProfile(principalOf(request), fromProfileBody(request.body), {
+          ip: request.ip,
+        });
         return toUserPublic(user);
       },
     );
@@ -162,7 +152,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         const tokens = await service.changePassword(principalOf(request), current_password, new_password, {
           ip: request.ip,
         });
-        return reply.header('Cache-Control', 'no-store').send(tokens);
+        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
   };

@@ -2,17 +2,20 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import { GatekeeperError } from '../../errors.js';
-import type { Store } from '../../store/store.js';
+import type { ServiceHealth } from '../../auth/auth-service.js';
 import { HealthResponse, errorResponses } from '../schemas.js';
+import { toHealthResponse } from '../wire.js';
 
+/** What the operations routes read; the store's health comes through the service (AuthService.health). */
 export interface HealthDeps {
-  store: Store;
+  health: () => Promise<ServiceHealth>;
   version: string;
   metrics: Registry;
   /** The public JWKS, or null for HS256 (no public keys to publish). */
   jwks: () => Promise<{ keys: object[] } | null>;
 }
 
+/** GET /health, /health/live, /metrics and /.well-known/jwks.json. */
 export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
@@ -25,21 +28,9 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) => {
-        const db = await deps.store.health();
-        const body = {
-          status: db.reachable ? ('ok' as const) : ('unavailable' as const),
-          backend: deps.store.kind,
-          version: deps.version,
-          database: {
-            reachable: db.reachable,
-            latency_ms: db.latencyMs,
-            server_version: db.serverVersion,
-            pool: db.pool,
-            ...(db.error === undefined ? {} : { error: db.error }),
-          },
-        };
-        if (!db.reachable) reply.code(503).header('Retry-After', '5');
-        return reply.header('Cache-Control', 'no-store').send(body);
+        const health = await deps.health();
+        if (!health.reachable) reply.code(503).header('Retry-After', '5');
+        return reply.header('Cache-Control', 'no-store').send(toHealthResponse(health, deps.version));
       },
     );
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { AuthService, RequestContext } from '../../auth/auth-service.js';
-import { principalOf, requireAdmin } from '../authenticate.js';
+import type { Actor, AuthService, RequestContext } from '../../auth/auth-service.js';
+import { actorOf, principalOf, requireAdmin } from '../authenticate.js';
 import {
   AdminCreateBody,
   AdminUpdateBody,
@@ -16,13 +16,20 @@ import {
   YapcoinResponse,
   errorResponses,
 } from '../schemas.js';
-import { toUserPublic } from '../user-public.js';
+import {
+  fromAdminCreateBody,
+  fromAdminUpdateBody,
+  fromListUsersQuery,
+  toStatsResponse,
+  toUserPublic,
+  toYapcoinResponse,
+} from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
 
 /** Who is acting and from where, for the audit trail. */
-function contextOf(request: FastifyRequest): RequestContext {
-  return { ip: request.ip, actor: principalOf(request).user };
+function contextOf(request: FastifyRequest): RequestContext & { actor: Actor } {
+  return { ip: request.ip, actor: actorOf(principalOf(request)) };
 }
 const adminErrors = errorResponses(401, 403);
 
@@ -44,8 +51,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { skip, limit, q, role, is_active } = request.query;
-        const page = await service.listUsers({ skip, limit, q: q || undefined, role, isActive: is_active });
+        const page = await service.listUsers(fromListUsersQuery(request.query));
         return reply.header('X-Total-Count', String(page.total)).send(page.users.map(toUserPublic));
       },
     );
@@ -62,20 +68,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const b = request.body;
-        const user = await service.createUser(
-          {
-            username: b.username,
-            password: b.password,
-            email: b.email,
-            profilePictureUrl: b.profile_picture_url,
-            metadata: b.metadata,
-            role: b.role,
-            isActive: b.is_active,
-          },
-          principalOf(request).user,
-          contextOf(request),
-        );
+        const user = await service.createUser(fromAdminCreateBody(request.body), contextOf(request));
         return reply.code(201).send(toUserPublic(user));
       },
     );
@@ -107,19 +100,8 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const b = request.body;
-        const user = await service.updateUser(
-          request.params.username,
-          {
-            username: b.username,
-            email: b.email,
-            profilePictureUrl: b.profile_picture_url,
-            metadata: b.metadata,
-            role: b.role,
-            isActive: b.is_active,
-          },
-          contextOf(request),
-        );
+        const changes = fromAdminUpdateBody(request.body);
+        const user = await service.updateUser(request.params.username, changes, contextOf(request));
         return toUserPublic(user);
       },
     );
@@ -171,8 +153,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { username, balance } = await service.addYapcoins(request.params.username, request.body.delta);
-        return { username, yapcoin_balance: balance };
+        return toYapcoinResponse(await service.addYapcoins(request.params.username, request.body.delta));
       },
     );
 
@@ -186,15 +167,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           response: { 200: StatsResponse, ...adminErrors },
         },
       },
-      async () => {
-        const stats = await service.stats();
-        return {
-          users_total: stats.total,
-          users_active: stats.active,
-          users_by_role: stats.byRole,
-          active_sessions: stats.activeSessions,
-        };
-      },
+      async () => toStatsResponse(await service.stats()),
     );
 
     app.post(

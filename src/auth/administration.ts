@@ -1,0 +1,118 @@
+/**
+ * Managing other people's accounts (the admin routes and the CLI): listing,
+ * creating, changing, resetting passwords, deleting, ending sessions, yapcoin
+ * balances, counts and the audit trail. Authority is checked before these are
+ * called (the admin routes' hook; the CLI is an operator); the actor in the
+ * context is who the audit trail records as `by`.
+ */
+import { validateFields } from '../core/validation.js';
+import type { AuditEventRecord, UserPage, UserRecord, UserStats } from '../store/store.js';
+import { actorName, type Actor, type RequestContext } from './actor.js';
+import {
+  mustExist,
+  recordEvent,
+  recordUpdate,
+  roleRank,
+  userNamed,
+  userNotFound,
+  validateProfile,
+} from './accounts.js';
+import type { UseCaseDeps } from './deps.js';
+import type { SignIn } from './sign-in.js';
+import type { AdminChanges, AuditQueryInput, NewAccount, UserListQuery } from './types.js';
+
+/** The administration use cases; AuthService delegates to them. */
+export class Administration {
+  readonly #deps: UseCaseDeps;
+  readonly #signIn: SignIn;
+
+  constructor(deps: UseCaseDeps, signIn: SignIn) {
+    this.#deps = deps;
+    this.#signIn = signIn;
+  }
+
+  listUsers(query: UserListQuery): Promise<UserPage> {
+    return this.#deps.store.listUsers(query);
+  }
+
+  /** Registration with the actor's authority: any role, and open even when self-registration is closed. */
+  createUser(account: NewAccount, context: RequestContext & { actor: Actor }): Promise<UserRecord> {
+    return this.#signIn.register(account, context);
+  }
+
+  getUser(username: string): Promise<UserRecord> {
+    return userNamed(this.#deps, username);
+  }
+
+  /** Demotion and deactivation end the user's sessions at once. */
+  async updateUser(username: string, changes: AdminChanges, context: RequestContext = {}): Promise<UserRecord> {
+    const { store } = this.#deps;
+    const user = await this.getUser(username);
+    validateProfile(this.#deps, changes);
+    const updated = mustExist(await store.updateUser(user.id, changes));
+    const demoted = changes.role !== undefined && roleRank(changes.role) < roleRank(user.role);
+    const deactivated = changes.isActive === false && user.isActive;
+    let revoked = 0;
+    if (demoted || deactivated) {
+      revoked = await store.revokeUserSessions(user.id, deactivated ? 'deactivated' : 'role-changed', this.#deps.now());
+    }
+    await recordUpdate(this.#deps, user, updated, context, revoked);
+    return updated;
+  }
+
+  /** Admin password reset (CLI): validates, hashes, ends every session. */
+  async setPassword(username: string, password: string, context: RequestContext = {}): Promise<void> {
+    const { store, hasher } = this.#deps;
+    const user = await this.getUser(username);
+    validateFields({ password: { field: 'password', value: password } }, this.#deps.passwordPolicy);
+    await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
+    const revoked = await store.revokeUserSessions(user.id, 'password-reset', this.#deps.now());
+    await recordEvent(this.#deps, 'password.change', user, context, {
+      by: actorName(context.actor),
+      reset: true,
+      sessions_revoked: revoked,
+    });
+  }
+
+  async deleteUser(username: string, context: RequestContext = {}): Promise<void> {
+    const user = await this.getUser(username);
+    // The store deletes the user's sessions with the user, so their tokens die with it.
+    if (!(await this.#deps.store.deleteUser(user.id))) throw userNotFound();
+    await recordEvent(this.#deps, 'user.delete', user, context, { by: actorName(context.actor), role: user.role });
+  }
+
+  /** Ends every session of the user; gives how many were ended. */
+  async revokeTokens(username: string, context: RequestContext = {}): Promise<number> {
+    const user = await this.getUser(username);
+    const count = await this.#deps.store.revokeUserSessions(user.id, 'admin-revoked', this.#deps.now());
+    await recordEvent(this.#deps, 'tokens.revoke', user, context, { by: actorName(context.actor), sessions: count });
+    return count;
+  }
+
+  /** Adds `delta` (negative: takes) atomically; INSUFFICIENT_BALANCE from the store below zero. */
+  async addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
+    const user = await this.getUser(username);
+    const balance = await this.#deps.store.addToBalance(user.id, delta);
+    if (balance === null) throw userNotFound();
+    return { username: user.username, balance };
+  }
+
+  async stats(): Promise<UserStats & { activeSessions: number }> {
+    const { store } = this.#deps;
+    const [users, activeSessions] = await Promise.all([store.userStats(), store.countActiveSessions(this.#deps.now())]);
+    return { ...users, activeSessions };
+  }
+
+  /** The audit trail, newest first. */
+  async listAuditEvents(query: AuditQueryInput): Promise<AuditEventRecord[]> {
+    const { store } = this.#deps;
+    const holder = query.user === undefined ? null : await store.getUserByUsername(query.user);
+    return store.listAuditEvents({
+      ...(query.user === undefined ? {} : { username: query.user }),
+      ...(holder ? { userId: holder.id } : {}),
+      ...(query.event === undefined ? {} : { event: query.event }),
+      ...(query.since === undefined ? {} : { since: query.since }),
+      limit: query.limit,
+    });
+  }
+}

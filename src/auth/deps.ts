@@ -1,0 +1,69 @@
+/**
+ * The service's options and what every use-case area is built from: the store,
+ * the security tools, the policy settings and the clock, resolved once so that
+ * each area sees the same defaults, throttle and audit trail.
+ */
+import type { PasswordPolicyName } from '../core/password-policies.js';
+import type { PasswordHasher } from '../security/password-hasher.js';
+import { DEFAULT_THROTTLE_POLICY, type ThrottlePolicy } from '../security/throttle.js';
+import type { AccessTokens } from '../security/tokens.js';
+import type { Store } from '../store/store.js';
+import { AuditTrail } from './audit-trail.js';
+import { LoginThrottle } from './login-throttle.js';
+
+/** How the service's logger is called (pino's shape). */
+export interface ServiceLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What `new AuthService(options)` takes. */
+export interface AuthServiceOptions {
+  store: Store;
+  hasher: PasswordHasher;
+  tokens: AccessTokens;
+  passwordPolicy: PasswordPolicyName;
+  refreshTokenDays: number;
+  allowRegistration: boolean;
+  /** Brute-force thresholds; DEFAULT_THROTTLE_POLICY (src/security/throttle.ts) when absent. */
+  throttle?: ThrottlePolicy;
+  /** Audit events older than this are purged (GATEKEEPER_AUDIT_RETENTION_DAYS, default 90). */
+  auditRetentionDays?: number;
+  now?: () => Date;
+  log?: ServiceLog;
+}
+
+/** The options with their defaults applied, plus the throttle and audit trail every area shares. */
+export interface UseCaseDeps {
+  store: Store;
+  hasher: PasswordHasher;
+  tokens: AccessTokens;
+  passwordPolicy: PasswordPolicyName;
+  refreshTokenDays: number;
+  allowRegistration: boolean;
+  auditRetentionDays: number;
+  now: () => Date;
+  log: ServiceLog | undefined;
+  throttle: LoginThrottle;
+  audit: AuditTrail;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** Applies the defaults of AuthServiceOptions. */
+export function resolveDeps(options: AuthServiceOptions): UseCaseDeps {
+  return {
+    store: options.store,
+    hasher: options.hasher,
+    tokens: options.tokens,
+    passwordPolicy: options.passwordPolicy,
+    refreshTokenDays: options.refreshTokenDays,
+    allowRegistration: options.allowRegistration,
+    auditRetentionDays: options.auditRetentionDays ?? 90,
+    now: options.now ?? (() => new Date()),
+    log: options.log,
+    throttle: new LoginThrottle(options.store, options.throttle ?? DEFAULT_THROTTLE_POLICY),
+    audit: new AuditTrail(options.store, options.log),
+  };
+}

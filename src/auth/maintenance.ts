@@ -1,0 +1,98 @@
+/**
+ * Keeping the service in order: removing what expired, creating the configured
+ * admin on a fresh install, and reporting the store's health and pool to the
+ * operations routes (/health, /metrics), which reach the store only through here.
+ */
+import { GatekeeperError } from '../errors.js';
+import { retiredKeyLifetimeSeconds } from '../security/signing-keys.js';
+import type { PoolFigures, Store, StoreHealth } from '../store/store.js';
+import { createAccount, recordEvent, recordUpdate } from './accounts.js';
+import { DAY_MS, type UseCaseDeps } from './deps.js';
+
+/** The store's health and which kind of store it is (what /health reports). */
+export interface ServiceHealth extends StoreHealth {
+  backend: Store['kind'];
+}
+
+/** The configured admin account (GATEKEEPER_ADMIN_*). */
+export interface AdminAccount {
+  username: string;
+  password: string;
+  email: string | null;
+}
+
+/** The maintenance use cases; AuthService delegates to them. */
+export class Maintenance {
+  readonly #deps: UseCaseDeps;
+
+  constructor(deps: UseCaseDeps) {
+    this.#deps = deps;
+  }
+
+  /** Everything expired: ended sessions and old refresh tokens, plus what purgeExpired() removes. */
+  async cleanup(): Promise<number> {
+    const [sessions, rest] = await Promise.all([this.#deps.store.cleanup(this.#deps.now()), this.purgeExpired()]);
+    return sessions + rest;
+  }
+
+  /**
+   * Audit events past retention, login-failure counters whose window closed, and
+   * signing keys retired long enough ago that no token they signed is still valid.
+   * Runs at start, periodically, and within cleanup().
+   */
+  async purgeExpired(): Promise<number> {
+    const { store, throttle, tokens } = this.#deps;
+    const now = this.#deps.now();
+    const keyLifetimeMs = retiredKeyLifetimeSeconds(tokens.expiresInSeconds) * 1000;
+    const counts = await Promise.all([
+      store.purgeAuditEvents(new Date(now.getTime() - this.#deps.auditRetentionDays * DAY_MS)),
+      store.purgeLoginFailures(now, throttle.policy.windowSeconds),
+      store.purgeSigningKeys(new Date(now.getTime() - keyLifetimeMs)),
+    ]);
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Creates the configured admin when no active admin exists (first start of a
+   * fresh install). An existing account of that name is promoted, not overwritten.
+   */
+  async ensureAdmin(admin: AdminAccount): Promise<'created' | 'promoted' | 'exists'> {
+    const { store } = this.#deps;
+    if ((await store.countActiveAdmins()) > 0) return 'exists';
+    const existing = await store.getUserByUsername(admin.username);
+    if (existing) {
+      const promoted = await store.updateUser(existing.id, { role: 'admin', isActive: true });
+      if (promoted) await recordUpdate(this.#deps, existing, promoted, {}, 0, 'admin-bootstrap');
+      return 'promoted';
+    }
+    try {
+      const created = await createAccount(this.#deps, {
+        username: admin.username,
+        password: admin.password,
+        email: admin.email,
+        role: 'admin',
+      });
+      await recordEvent(this.#deps, 'register', created, {}, { role: 'admin', by: null, reason: 'admin-bootstrap' });
+    } catch (err) {
+      // Another instance starting at the same moment created it first.
+      if (err instanceof GatekeeperError && err.code === 'USERNAME_TAKEN') return 'exists';
+      throw err;
+    }
+    return 'created';
+  }
+
+  /** The store's health (one round trip to the database) and its kind. */
+  async health(): Promise<ServiceHealth> {
+    const { store } = this.#deps;
+    return { backend: store.kind, ...(await store.health()) };
+  }
+
+  /**
+   * The connection pool's figures, or null for a store without a pool. They come
+   * with the store's health check, as /metrics has always read them: one round trip
+   * per scrape, no more.
+   */
+  async poolFigures(): Promise<PoolFigures | null> {
+    return (await this.#deps.store.health()).pool;
+  }
+}

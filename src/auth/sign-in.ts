@@ -1,0 +1,199 @@
+/**
+ * Signing in and sessions: registration, login (throttled, one error for every
+ * failure), refresh-token rotation with reuse detection, logout, verifying an
+ * access token, and starting a session with its token pair.
+ */
+import { randomUUID } from 'node:crypto';
+import { GatekeeperError } from '../errors.js';
+import { throttleKeys } from '../security/throttle.js';
+import { hashRefreshToken, newRefreshToken } from '../security/tokens.js';
+import type { UserRecord } from '../store/store.js';
+import { actorName, hasAdminAuthority, type RequestContext } from './actor.js';
+import { createAccount, recordEvent } from './accounts.js';
+import { subjectOf } from './audit-trail.js';
+import { DAY_MS, type UseCaseDeps } from './deps.js';
+import type { NewAccount, Principal, TokenPair } from './types.js';
+
+/** The sign-in use cases; AuthService delegates to them. */
+export class SignIn {
+  readonly #deps: UseCaseDeps;
+
+  constructor(deps: UseCaseDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Self-registration; an actor with admin authority (an admin, an operator) may
+   * create users of any role even when registration is closed.
+   */
+  async register(account: NewAccount, context: RequestContext = {}): Promise<UserRecord> {
+    const byAdmin = hasAdminAuthority(context.actor);
+    if (!byAdmin && !this.#deps.allowRegistration) {
+      throw new GatekeeperError('REGISTRATION_DISABLED', 'Self-registration is disabled on this server.');
+    }
+    if (!byAdmin && account.role !== undefined && account.role !== 'regular') {
+      throw new GatekeeperError('FORBIDDEN', 'Only admins can create users with another role than regular.');
+    }
+    if (!byAdmin && account.isActive !== undefined) {
+      throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
+    }
+    const user = await createAccount(this.#deps, account);
+    await recordEvent(this.#deps, 'register', user, context, {
+      role: user.role,
+      by: byAdmin ? actorName(context.actor) : null,
+    });
+    return user;
+  }
+
+  /**
+   * Unknown user, wrong password and inactive account take one path and give one
+   * error; past the throttle thresholds the attempt is refused with
+   * TOO_MANY_ATTEMPTS before any password is verified.
+   */
+  async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
+    const { store, hasher, throttle, audit } = this.#deps;
+    // Under a flood, refuse while the hash queue is full before any database work: the
+    // reads would be wasted, and hundreds of them waiting for the pool cost memory.
+    hasher.queue.admit();
+    const now = this.#deps.now();
+    const ip = context.ip ?? null;
+    const user = await store.getUserByLogin(login);
+    // A found user is counted under its stored name, so its username and its email share one budget.
+    const keys = throttleKeys(user?.username ?? login, ip);
+    const check = await throttle.check(keys, now);
+    const attempted = user ? subjectOf(user) : { username: login, userId: null };
+    if (check.retryAfterSeconds !== null) {
+      await audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: 'throttled' } });
+      throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later.', {
+        retryAfterSeconds: check.retryAfterSeconds,
+      });
+    }
+    let failure: 'unknown-user' | 'wrong-password' | 'inactive' | null;
+    let needsRehash = false;
+    if (!user) {
+      // Verify a dummy hash so unknown users take as long as known ones.
+      await hasher.verifyDummy(password);
+      failure = 'unknown-user';
+    } else {
+      const result = await hasher.verify(user.passwordHash, password);
+      failure = !result.ok ? 'wrong-password' : !user.isActive ? 'inactive' : null;
+      needsRehash = result.needsRehash;
+    }
+    if (failure !== null || !user) {
+      await throttle.recordFailure(keys, now);
+      await audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: failure } });
+      throw new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
+    }
+    await throttle.recordSuccess(keys, check);
+    if (needsRehash) await this.#rehash(user, password);
+    const tokens = await startSession(this.#deps, user);
+    await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
+    return tokens;
+  }
+
+  async refresh(refreshToken: string, context: RequestContext = {}): Promise<TokenPair> {
+    const { store } = this.#deps;
+    const now = this.#deps.now();
+    const newToken = newRefreshToken();
+    const expiresAt = new Date(now.getTime() + this.#deps.refreshTokenDays * DAY_MS);
+    const result = await store.rotateRefreshToken(
+      hashRefreshToken(refreshToken),
+      hashRefreshToken(newToken),
+      expiresAt,
+      now,
+    );
+    if (result.status === 'reused') {
+      // A rotated token came back: someone holds a copy. End the whole login session for everyone.
+      await store.revokeSession(result.session.id, 'refresh-token-reuse', now);
+      this.#deps.log?.warn({ userId: result.session.userId, sessionId: result.session.id }, 'refresh token reuse');
+      const owner = await store.getUserById(result.session.userId);
+      await this.#deps.audit.record({
+        event: 'refresh.reuse',
+        at: now,
+        ip: context.ip ?? null,
+        username: owner?.username ?? null,
+        userId: result.session.userId,
+        detail: { session_id: result.session.id },
+      });
+      throw invalidRefreshToken();
+    }
+    if (result.status === 'invalid') throw invalidRefreshToken();
+    const user = await store.getUserById(result.session.userId);
+    if (!user || !user.isActive) {
+      await store.revokeSession(result.session.id, 'user-inactive', now);
+      throw invalidRefreshToken();
+    }
+    return tokenPair(this.#deps, user, result.session.id, newToken, now);
+  }
+
+  /** Verifies an access token and checks that its session and user are still good. */
+  async authenticate(accessToken: string): Promise<Principal> {
+    const { store } = this.#deps;
+    const claims = await this.#deps.tokens.verify(accessToken, this.#deps.now());
+    const [session, user] = await Promise.all([store.getSession(claims.sid), store.getUserById(claims.sub)]);
+    if (!session || session.revokedAt !== null || session.userId !== claims.sub) {
+      throw new GatekeeperError('TOKEN_REVOKED', 'The access token has been revoked.');
+    }
+    if (!user || !user.isActive) throw new GatekeeperError('INVALID_TOKEN', 'The access token is no longer valid.');
+    return { user, claims };
+  }
+
+  /** Ends the principal's session, and the session of `refreshToken` when it is the same user's. */
+  async logout(principal: Principal, refreshToken?: string, context: RequestContext = {}): Promise<void> {
+    const { store } = this.#deps;
+    const now = this.#deps.now();
+    await store.revokeSession(principal.claims.sid, 'logout', now);
+    const ended = [principal.claims.sid];
+    if (refreshToken !== undefined) {
+      const session = await store.findSessionByRefreshToken(hashRefreshToken(refreshToken));
+      if (session && session.userId === principal.user.id) {
+        await store.revokeSession(session.id, 'logout', now);
+        if (session.id !== principal.claims.sid) ended.push(session.id);
+      }
+    }
+    await recordEvent(this.#deps, 'logout', principal.user, context, { session_ids: ended });
+  }
+
+  async #rehash(user: UserRecord, password: string): Promise<void> {
+    try {
+      await this.#deps.store.updateUser(user.id, { passwordHash: await this.#deps.hasher.hash(password) });
+    } catch (err) {
+      // The login itself succeeded; a failed upgrade is retried at the next login.
+      this.#deps.log?.warn({ userId: user.id, err }, 'password rehash failed');
+    }
+  }
+}
+
+/** Starts a login session for `user` and gives its first token pair. */
+export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise<TokenPair> {
+  const now = deps.now();
+  const refreshToken = newRefreshToken();
+  const session = await deps.store.createSession({
+    id: randomUUID(),
+    userId: user.id,
+    refreshTokenHash: hashRefreshToken(refreshToken),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + deps.refreshTokenDays * DAY_MS),
+  });
+  return tokenPair(deps, user, session.id, refreshToken, now);
+}
+
+async function tokenPair(
+  deps: UseCaseDeps,
+  user: UserRecord,
+  sessionId: string,
+  refreshToken: string,
+  now: Date,
+): Promise<TokenPair> {
+  return {
+    accessToken: await deps.tokens.issue(user, sessionId, now),
+    refreshToken,
+    tokenType: 'bearer',
+    expiresInSeconds: deps.tokens.expiresInSeconds,
+    refreshExpiresInSeconds: deps.refreshTokenDays * 86_400,
+  };
+}
+
+function invalidRefreshToken(): GatekeeperError {
+  return new GatekeeperError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid, expired or already used.');
+}

@@ -1,0 +1,195 @@
+/**
+ * Every mapping between the wire's snake_case (docs/API.md) and the domain's
+ * camelCase, both ways: what the routes send (users, token pairs, audit events,
+ * stats, health, balances) and what they take (registration, admin creation,
+ * profile and admin changes, list and audit queries). Routes call these and rename
+ * no field themselves.
+ */
+import type { Static } from '@sinclair/typebox';
+import type {
+  AdminChanges,
+  AuditQueryInput,
+  NewAccount,
+  ProfileChanges,
+  ServiceHealth,
+  TokenPair,
+  UserListQuery,
+} from '../auth/auth-service.js';
+import type { AuditEventType } from '../core/audit-events.js';
+import { invalidField } from '../errors.js';
+import type { AuditEventRecord, UserRecord, UserStats } from '../store/store.js';
+import type {
+  AdminCreateBody,
+  AdminUpdateBody,
+  AuditEventSchema,
+  AuditQuery,
+  HealthResponse,
+  ListUsersQuery,
+  RegisterBody,
+  StatsResponse,
+  TokenResponseSchema,
+  UpdateMeBody,
+  UserPublic,
+  YapcoinResponse,
+} from './schemas.js';
+
+// --- outbound ----------------------------------------------------------------------------------
+
+/**
+ * Wire forms of cached user records. Those are frozen and shared by every request of
+ * the user (store/user-state-cache.ts), so their wire form is made once, not per
+ * request (two date formats were a visible share of GET /auth/me).
+ */
+const userForms = new WeakMap<UserRecord, UserPublic>();
+
+/** The wire form of a user. The password hash never leaves through here. */
+export function toUserPublic(user: UserRecord): UserPublic {
+  if (!Object.isFrozen(user)) return userForm(user);
+  let form = userForms.get(user);
+  if (form === undefined) {
+    form = Object.freeze(userForm(user));
+    userForms.set(user, form);
+  }
+  return form;
+}
+
+function userForm(user: UserRecord): UserPublic {
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    email: user.email,
+    profile_picture_url: user.profilePictureUrl,
+    yapcoin_balance: user.yapcoinBalance,
+    is_active: user.isActive,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+    metadata: user.metadata,
+  };
+}
+
+/** The OAuth2-style token response of login, refresh and change-password. */
+export function toTokenResponse(pair: TokenPair): Static<typeof TokenResponseSchema> {
+  return {
+    access_token: pair.accessToken,
+    refresh_token: pair.refreshToken,
+    token_type: pair.tokenType,
+    expires_in: pair.expiresInSeconds,
+    refresh_expires_in: pair.refreshExpiresInSeconds,
+  };
+}
+
+/** One line of the audit trail. `detail` is stored in its wire form already and passes as it is. */
+export function toAuditEvent(event: AuditEventRecord): Static<typeof AuditEventSchema> {
+  return {
+    id: event.id,
+    at: event.at.toISOString(),
+    event: event.event,
+    username: event.username,
+    user_id: event.userId,
+    ip: event.ip,
+    detail: event.detail,
+  };
+}
+
+/** GET /auth/stats. */
+export function toStatsResponse(stats: UserStats & { activeSessions: number }): Static<typeof StatsResponse> {
+  return {
+    users_total: stats.total,
+    users_active: stats.active,
+    users_by_role: stats.byRole,
+    active_sessions: stats.activeSessions,
+  };
+}
+
+/** GET /health; the pool's figures have the same names on both sides. */
+export function toHealthResponse(health: ServiceHealth, version: string): Static<typeof HealthResponse> {
+  return {
+    status: health.reachable ? 'ok' : 'unavailable',
+    backend: health.backend,
+    version,
+    database: {
+      reachable: health.reachable,
+      latency_ms: health.latencyMs,
+      server_version: health.serverVersion,
+      pool: health.pool,
+      ...(health.error === undefined ? {} : { error: health.error }),
+    },
+  };
+}
+
+/** POST /auth/users/:username/yapcoins. */
+export function toYapcoinResponse(result: { username: string; balance: number }): Static<typeof YapcoinResponse> {
+  return { username: result.username, yapcoin_balance: result.balance };
+}
+
+// --- inbound -----------------------------------------------------------------------------------
+
+/** POST /auth/register. */
+export function fromRegisterBody(body: Static<typeof RegisterBody>): NewAccount {
+  return {
+    username: body.username,
+    password: body.password,
+    email: body.email,
+    profilePictureUrl: body.profile_picture_url,
+    metadata: body.metadata,
+    role: body.role,
+  };
+}
+
+/** POST /auth/users: registration's fields plus whether the account starts active. */
+export function fromAdminCreateBody(body: Static<typeof AdminCreateBody>): NewAccount {
+  return { ...fromRegisterBody(body), isActive: body.is_active };
+}
+
+/** PUT /auth/me: the profile fields only (the route refuses the admin-only ones before this). */
+export function fromProfileBody(body: Static<typeof UpdateMeBody>): ProfileChanges {
+  return {
+    username: body.username,
+    email: body.email,
+    profilePictureUrl: body.profile_picture_url,
+    metadata: body.metadata,
+  };
+}
+
+/** The fields of PUT /auth/me's body the schema names, that only an admin may change. */
+const PROFILE_FIELDS: ReadonlySet<string> = new Set(['username', 'email', 'profile_picture_url', 'metadata']);
+
+/** The admin-only fields a PUT /auth/me body sets, in the order they were sent (to refuse them by name). */
+export function adminOnlyFieldsOf(body: Static<typeof UpdateMeBody>): string[] {
+  const fields = body as Record<string, unknown>;
+  return Object.keys(fields).filter((k) => !PROFILE_FIELDS.has(k) && fields[k] !== undefined);
+}
+
+/** PUT /auth/users/:username. */
+export function fromAdminUpdateBody(body: Static<typeof AdminUpdateBody>): AdminChanges {
+  return { ...fromProfileBody(body), role: body.role, isActive: body.is_active };
+}
+
+/** GET /auth/users; an empty search is no search. */
+export function fromListUsersQuery(query: Static<typeof ListUsersQuery>): UserListQuery {
+  return {
+    skip: query.skip,
+    limit: query.limit,
+    q: query.q || undefined,
+    role: query.role,
+    isActive: query.is_active,
+  };
+}
+
+/**
+ * GET /auth/audit; a `since` that is no date is a VALIDATION_ERROR on that field. The
+ * type provider sees `event` as `unknown` (an enum schema), hence its type here.
+ */
+export function fromAuditQuery(query: Omit<Static<typeof AuditQuery>, 'event'> & { event?: unknown }): AuditQueryInput {
+  const since = query.since === undefined ? undefined : new Date(query.since);
+  if (since !== undefined && Number.isNaN(since.getTime()))
+    throw invalidField('since', 'must be an ISO 8601 date-time');
+  return {
+    user: query.user,
+    // Validated against the enum of AUDIT_EVENTS by the schema; the type provider only sees `unknown`.
+    event: query.event as AuditEventType | undefined,
+    since,
+    limit: query.limit,
+  };
+}
