@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { CHEAP_HASH } from '../support/app.js';
 import { cleanEnv, gatekeeper } from '../support/cli.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { CHEAP_HASH } from '../support/app.js';
 import { gatekeeper, type CliResult } from '../support/cli.js';
