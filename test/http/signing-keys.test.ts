@@ -20,7 +20,7 @@ import {
   type TestGatekeeper,
 } from '../support/app.js';
 import { testClock } from '../support/clock.js';
-import { gatekeeper } from '../support/cli.js';
+import { runGatekeeper as gatekeeper } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import { SIGNING_ALGORITHMS } from '../../src/core/algorithms.js';
 
