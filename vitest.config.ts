@@ -1,12 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+/** The tiers that need a database: they share one throwaway PostgreSQL for the run. */
+const DATABASE_TIERS = ['store', 'http', 'cli', 'ops', 'property'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One throwaway PostgreSQL for the whole run (or TEST_DATABASE_URL); each test file makes its own database.
-    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    projects: [
+      // Pure logic, no database: `npm run test:unit` runs it alone in seconds.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'database',
+          include: DATABASE_TIERS.map((tier) => `test/${tier}/**/*.test.ts`),
+          // One throwaway PostgreSQL for the whole run (or TEST_DATABASE_URL); each test file makes its own database.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

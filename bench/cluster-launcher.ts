@@ -9,7 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { loadConfig } from '../src/config.js';
-import { createGatekeeper } from '../src/gatekeeper.js';
+import { createGatekeeper } from '../src/compose/create-gatekeeper.js';
 import { createLogger } from '../src/logger.js';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);

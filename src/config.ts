@@ -1,6 +1,6 @@
 /**
  * The only module that reads the environment. `loadConfig(env)` reads every
- * variable of DESIGN.md, collects all problems, throws one ConfigError listing
+ * variable (listed in README.md), collects all problems, throws one ConfigError listing
  * them (never echoing a secret), and returns a deep-frozen typed Config.
  */
 import os from 'node:os';
@@ -8,10 +8,13 @@ import path from 'node:path';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './core/algorithms.js';
 import { PASSWORD_POLICIES, type PasswordPolicyName } from './core/password-policies.js';
 import { SECURITY_LEVEL_NAMES, type SecurityLevel } from './core/security-levels.js';
+import { readDatabase } from './config/database.js';
+import { createReader, show, type Env, type Reader } from './config/env-reader.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
 
 export type { DatabaseConfig, SslMode };
+export { describeDatabaseTarget, redactUrl, type DatabaseTarget } from './config/database.js';
 
 export type BackendSetting = 'auto' | 'postgres' | 'embedded' | 'memory';
 export type Backend = 'postgres' | 'embedded' | 'memory';
@@ -69,177 +72,8 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
 const BACKENDS: readonly BackendSetting[] = ['auto', 'postgres', 'embedded', 'memory'];
-const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
-const TRUE_WORDS = ['true', '1', 'yes', 'on'];
-const FALSE_WORDS = ['false', '0', 'no', 'off'];
-/** Setting any of these means "I run my own PostgreSQL"; pool and TLS tuning alone does not. */
-const CONNECTION_VARIABLES = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'];
 const MIN_SECRET_KEY_LENGTH = 32;
-
-/** JSON quoting keeps each problem on one line even if the value holds a newline. */
-const show = (value: string): string => JSON.stringify(value);
-
-/** Reads one env object; every helper returns a usable fallback and records what was wrong. */
-function createReader(env: Env, problems: string[]) {
-  // An empty string counts as unset: `FOO=` in a compose file or .env should mean "default".
-  const raw = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value === '' ? undefined : value;
-  };
-
-  const whole = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    // A strict pattern, because Number() would accept " ", "1e3", "0x10" and parseInt() "1.5" or "10abc".
-    const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
-    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    problems.push(`${name} must be a whole number ${range} (got ${show(value)})`);
-    return fallback;
-  };
-
-  const positive = (name: string, fallback: number): number => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const n = /^[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : NaN;
-    if (n > 0 && Number.isFinite(n)) return n;
-    problems.push(`${name} must be a number > 0, e.g. 30 or 2.5 (got ${show(value)})`);
-    return fallback;
-  };
-
-  const bool = (name: string, fallback: boolean): boolean => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const word = value.toLowerCase();
-    if (TRUE_WORDS.includes(word)) return true;
-    if (FALSE_WORDS.includes(word)) return false;
-    problems.push(`${name} must be one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')} (got ${show(value)})`);
-    return fallback;
-  };
-
-  const oneOf = <T extends string, F extends T | null>(
-    name: string,
-    allowed: readonly T[],
-    fallback: F,
-    anyCase = false,
-  ) => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const found = allowed.find((a) => a === value || (anyCase && a.toUpperCase() === value.toUpperCase()));
-    if (found !== undefined) return found;
-    problems.push(`${name} must be one of ${allowed.join(', ')} (got ${show(value)})`);
-    return fallback;
-  };
-
-  return { raw, whole, positive, bool, oneOf };
-}
-
-/** IPv6 literals need brackets wherever a port follows. */
-const bracketIpv6 = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
-/** node-postgres reads a %-encoded host starting with `/` as a Unix socket directory. */
-const urlHost = (host: string): string => (host.startsWith('/') ? encodeURIComponent(host) : bracketIpv6(host));
-
-/**
- * Replaces the password of a URL with `***`, for logs and error messages.
- * Input that does not parse comes back as `<unparseable URL>`, since a password in it could not be found.
- * @example redactUrl('postgresql://app:s3cret@db:5432/auth') // 'postgresql://app:***@db:5432/auth'
- */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '<unparseable URL>';
-  }
-  if (parsed.password === '') return url;
-  parsed.password = '***';
-  return parsed.href;
-}
-
-/**
- * Names a database for start lines and error messages without its password.
- * @example describeDatabaseTarget(config.database) // 'reynard@localhost:5432/reynard'
- */
-export function describeDatabaseTarget(db: DatabaseConfig): string {
-  return `${db.user}@${bracketIpv6(db.host)}:${db.port}/${db.database}`;
-}
-
-type Reader = ReturnType<typeof createReader>;
-type ConnectionTarget = Pick<DatabaseConfig, 'url' | 'host' | 'port' | 'user' | 'password' | 'database' | 'sslMode'> & {
-  sslRootCert: string | null;
-};
-
-/** Splits a DATABASE_URL into parts; components it leaves out take the seed defaults (no password). */
-function parseDatabaseUrl(value: string, problems: string[]): ConnectionTarget | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // Nothing can be safely redacted in a string that does not parse, so it is not shown at all.
-    problems.push('DATABASE_URL must be a URL like postgresql://user:password@host:5432/database (value not shown)');
-    return null;
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${show(redactUrl(value))})`);
-    return null;
-  }
-  const sslMode = url.searchParams.get('sslmode') || null;
-  const knownSslMode = SSL_MODES.find((m) => m === sslMode) ?? null;
-  if (sslMode !== null && knownSslMode === null) {
-    problems.push(`DATABASE_URL sslmode must be one of ${SSL_MODES.join(', ')} (got ${show(sslMode)})`);
-  }
-  try {
-    return {
-      url: value,
-      host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost',
-      port: url.port === '' ? 5432 : Number(url.port),
-      user: decodeURIComponent(url.username) || 'reynard',
-      password: decodeURIComponent(url.password),
-      database: decodeURIComponent(url.pathname.slice(1)) || 'reynard',
-      sslMode: knownSslMode,
-      sslRootCert: url.searchParams.get('sslrootcert') || null,
-    };
-  } catch {
-    problems.push(`DATABASE_URL has a malformed %-escape (got ${show(redactUrl(value))})`);
-    return null;
-  }
-}
-
-function readDatabase(read: Reader, problems: string[]): DatabaseConfig {
-  // The parts are read even when DATABASE_URL wins, so a typo in them is still reported.
-  const host = read.raw('POSTGRES_HOST') ?? 'localhost';
-  const port = read.whole('POSTGRES_PORT', 5432, 1, 65535);
-  const user = read.raw('POSTGRES_USER') ?? 'reynard';
-  const password = read.raw('POSTGRES_PASSWORD') ?? 'reynard';
-  const database = read.raw('POSTGRES_DB') ?? 'reynard';
-  const databaseUrl = read.raw('DATABASE_URL');
-  const credentials = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
-  const fromParts: ConnectionTarget = {
-    url: `postgresql://${credentials}@${urlHost(host)}:${port}/${encodeURIComponent(database)}`,
-    host,
-    port,
-    user,
-    password,
-    database,
-    sslMode: null,
-    sslRootCert: null,
-  };
-  const target = (databaseUrl !== undefined ? parseDatabaseUrl(databaseUrl, problems) : null) ?? fromParts;
-
-  return {
-    ...target,
-    sslMode: read.oneOf('POSTGRES_SSLMODE', SSL_MODES, null) ?? target.sslMode,
-    sslRootCert: read.raw('POSTGRES_SSLROOTCERT') ?? target.sslRootCert,
-    poolSize: read.whole('POSTGRES_POOL_SIZE', 10, 1),
-    maxOverflow: read.whole('POSTGRES_MAX_OVERFLOW', 20, 0),
-    poolTimeoutSeconds: read.positive('POSTGRES_POOL_TIMEOUT', 30),
-    echo: read.bool('POSTGRES_ECHO', false),
-    explicit: databaseUrl !== undefined || CONNECTION_VARIABLES.some((name) => read.raw(name) !== undefined),
-  };
-}
 
 function readAdmin(read: Reader, problems: string[]): AdminBootstrap | null {
   const username = read.raw('GATEKEEPER_ADMIN_USERNAME');
@@ -290,7 +124,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Reads and validates the whole configuration (DESIGN.md, "Configuration").
+ * Reads and validates the whole configuration (every variable is listed in README.md).
  * Only `main.ts` and `cli/` call this; library users pass options instead.
  * @throws ConfigError listing every problem at once, one line each, without secret values.
  * @example const config = loadConfig({ PORT: '0', GATEKEEPER_BACKEND: 'memory' });

@@ -1,18 +1,24 @@
 import cluster, { type Worker } from 'node:cluster';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { createGatekeeper, type Gatekeeper } from './compose/create-gatekeeper.js';
+import { openStore, type OpenedStore } from './compose/open-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
-import { createGatekeeper, openStore, type OpenedStore } from './gatekeeper.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
 /**
- * `npm start`: config → store → app.listen, and a clean stop on SIGINT/SIGTERM.
- * With GATEKEEPER_WORKERS=N the primary process owns the embedded PostgreSQL (if
- * any) and N workers serve HTTP on one shared port; every piece of state is in the
- * database, so workers are interchangeable.
+ * The service process (`npm start`, `gatekeeper serve`): config → store → app.listen,
+ * and a clean stop on SIGINT/SIGTERM. With GATEKEEPER_WORKERS=N the primary process
+ * owns the embedded PostgreSQL (if any) and N workers serve HTTP on one shared port;
+ * every piece of state is in the database, so workers are interchangeable. Workers
+ * re-run the primary's entry (process.argv[1] and its arguments), so they land here again.
+ * Exits the process on a bad setting (2) or a failed start (1).
+ * @example await main(); // keeps running until SIGINT/SIGTERM
  */
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -40,7 +46,7 @@ async function serveSingle(config: Config, log: Logger): Promise<void> {
 
 /** The primary: opens (and so migrates) the store once, forks the workers, restarts any that die. */
 async function servePrimary(config: Config, log: Logger): Promise<void> {
-  const opened: OpenedStore = await startOrExit(() => openStore(config, log), log);
+  const opened: OpenedStore = await startOrExit(() => openStore(config, { log }), log);
   const databaseUrl = config.backend === 'embedded' ? embeddedUrlOf(opened) : null;
   let stopping = false;
   const ports = new Map<number, number>();
@@ -98,7 +104,7 @@ function embeddedUrlOf(opened: OpenedStore): string {
   return opened.url;
 }
 
-async function listen(app: Awaited<ReturnType<typeof createGatekeeper>>['app'], config: Config): Promise<number> {
+async function listen(app: Gatekeeper['app'], config: Config): Promise<number> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : config.port;
@@ -147,4 +153,19 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-void main();
+/**
+ * Whether this module is the process entry (`node --import tsx src/main.ts`, as npm start
+ * runs it), compared by real path so a symlinked checkout still matches. Imported
+ * (by `gatekeeper serve`, a test, a library user), it starts nothing.
+ */
+function isProcessEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isProcessEntry()) void main();

@@ -1,6 +1,7 @@
 /**
- * The shape every `gatekeeper` subcommand has, and the two failures the CLI
- * reports itself: a usage mistake (exit 2) and a failed check (exit 1).
+ * The shape every `gatekeeper` subcommand has, and the usage mistake the CLI
+ * reports itself (exit 2). A check or operation that fails for a reason its message
+ * explains completely throws OperationProblem (src/store/postgres/operation-problem.ts): exit 1.
  * Exit codes are a contract for scripts: 0 ok, 1 failed, 2 usage.
  */
 import type { ParseArgsConfig } from 'node:util';
@@ -52,14 +53,6 @@ export class UsageError extends Error {
   ) {
     super(message);
     this.name = 'UsageError';
-  }
-}
-
-/** A check or operation failed for a reason the message explains completely: exit 1, no stack. */
-export class CliFailure extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CliFailure';
   }
 }
 

@@ -3,7 +3,8 @@
  * of standard input when it is piped — never from argv, where `ps` and shell
  * history would show them.
  */
-import { CliFailure, UsageError, type CliIo } from './command.js';
+import { OperationProblem } from '../store/postgres/operation-problem.js';
+import { UsageError, type CliIo } from './command.js';
 
 const ENTER = new Set(['\r', '\n']);
 const BACKSPACE = new Set(['\u007f', '\b']);
@@ -18,7 +19,7 @@ export async function readNewPassword(io: CliIo, prompt: string): Promise<string
   if (io.stdin.isTTY) {
     const first = await promptHidden(io, `${prompt}: `);
     const second = await promptHidden(io, 'Repeat it: ');
-    if (first !== second) throw new CliFailure('the two passwords differ; nothing was changed');
+    if (first !== second) throw new OperationProblem('the two passwords differ; nothing was changed');
     if (first === '') throw new UsageError('the password is empty');
     return first;
   }
@@ -48,8 +49,8 @@ function promptHidden(io: CliIo, prompt: string): Promise<string> {
     const onData = (chunk: Buffer) => {
       for (const char of chunk.toString('utf8')) {
         if (ENTER.has(char)) return finish(null);
-        if (char === CTRL_C) return finish(new CliFailure('cancelled'));
-        if (char === CTRL_D && typed === '') return finish(new CliFailure('cancelled'));
+        if (char === CTRL_C) return finish(new OperationProblem('cancelled'));
+        if (char === CTRL_D && typed === '') return finish(new OperationProblem('cancelled'));
         if (BACKSPACE.has(char)) typed = [...typed].slice(0, -1).join('');
         else if (char >= ' ') typed += char;
       }

@@ -6,7 +6,7 @@
 import { ConfigError } from '../config.js';
 import { GatekeeperError } from '../errors.js';
 import { OperationProblem } from '../store/postgres/operation-problem.js';
-import { CliFailure, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type CommandResult } from './command.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type CommandResult } from './command.js';
 import { resolveCommand } from './registry.js';
 import { redactSecrets } from './redact.js';
 
@@ -48,7 +48,7 @@ export function reportFailure(err: unknown, io: CliIo): number {
     io.err(`gatekeeper: ${describeGatekeeperError(err)} (${err.code})`);
     return EXIT_FAILED;
   }
-  if (err instanceof CliFailure || err instanceof OperationProblem) {
+  if (err instanceof OperationProblem) {
     io.err(`gatekeeper: ${err.message}`);
     return EXIT_FAILED;
   }

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { UsageError, type Command } from '../../src/cli/command.js';
 import { COMMANDS, resolveCommand } from '../../src/cli/registry.js';
-import { cleanEnv, gatekeeper } from '../support/cli.js';
+import { cleanEnv, runGatekeeper, spawnGatekeeper } from '../support/cli.js';
 import { ROOT } from '../support/process.js';
 
 /** Every runnable command line: `serve`, `users create`, … */
@@ -13,7 +13,7 @@ function commandPaths(commands: readonly Command[], prefix: string[] = []): stri
   );
 }
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process; the process itself (bin, terminal, serve) is spawned. A real server: CI machines are slow and shared.
 describe('gatekeeper command line', { timeout: 60_000 }, () => {
   it.each(commandPaths(COMMANDS).map((path) => [path.join(' '), path]))('%s --help shows its usage', (_name, path) => {
     const resolved = resolveCommand([...path, '--help']);
@@ -43,12 +43,14 @@ describe('gatekeeper command line', { timeout: 60_000 }, () => {
   });
 
   it('bin/gatekeeper.js runs without a build: --help exits 0, a usage error exits 2 with a hint', async () => {
-    const help = await gatekeeper(['--help']);
+    const help = await spawnGatekeeper(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: gatekeeper <command>');
     for (const command of COMMANDS) expect(help.stdout).toContain(command.name);
 
-    const unknown = await gatekeeper(['users', 'list', '--limit', 'ten'], { env: { GATEKEEPER_BACKEND: 'memory' } });
+    const unknown = await spawnGatekeeper(['users', 'list', '--limit', 'ten'], {
+      env: { GATEKEEPER_BACKEND: 'memory' },
+    });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('gatekeeper: --limit must be a whole number from 1 to 1000 (got "ten")');
     expect(unknown.stderr).toContain("Run 'gatekeeper users list --help' for usage.");
@@ -64,13 +66,13 @@ describe('gatekeeper command line', { timeout: 60_000 }, () => {
   });
 
   it('a bad setting is exit 2 with the same message as npm start', async () => {
-    const { code, stderr } = await gatekeeper(['health'], { env: { POSTGRES_POOL_SIZE: 'ten' } });
+    const { code, stderr } = await runGatekeeper(['health'], { env: { POSTGRES_POOL_SIZE: 'ten' } });
     expect(code).toBe(2);
     expect(stderr).toContain('POSTGRES_POOL_SIZE must be a whole number ≥ 1 (got "ten")');
   });
 
   it('the memory backend is refused: its users live inside the service process', async () => {
-    const { code, stderr } = await gatekeeper(['users', 'list'], { env: { GATEKEEPER_BACKEND: 'memory' } });
+    const { code, stderr } = await runGatekeeper(['users', 'list'], { env: { GATEKEEPER_BACKEND: 'memory' } });
     expect(code).toBe(2);
     expect(stderr).toContain('GATEKEEPER_BACKEND=memory keeps users inside the service process');
   });

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatekeeper } from '../support/cli.js';
+import { runGatekeeper } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
@@ -18,26 +18,26 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process (runGatekeeper) against a real server: CI machines are slow and shared.
 describe('gatekeeper health', { timeout: 60_000 }, () => {
   it('prints the store health and exits 0 while the database answers, without changing it', async () => {
-    const ok = await gatekeeper(['health'], { env: { DATABASE_URL: db.url } });
+    const ok = await runGatekeeper(['health'], { env: { DATABASE_URL: db.url } });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^backend: postgres \(PostgreSQL .+\)$/m);
     expect(ok.stdout).toContain('reachable: yes');
     expect(ok.stdout).toMatch(/^latency: [\d.]+ ms$/m);
     expect(ok.stdout).not.toContain(decodeURIComponent(new URL(db.url).password));
 
-    const json = await gatekeeper(['health', '--json'], { env: { DATABASE_URL: db.url } });
+    const json = await runGatekeeper(['health', '--json'], { env: { DATABASE_URL: db.url } });
     expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'postgres', reachable: true, pool: { max: 4 } });
     // health only looks: the fresh database still has no tables.
-    const setup = await gatekeeper(['setup-postgres', '--test'], { env: { DATABASE_URL: db.url } });
+    const setup = await runGatekeeper(['setup-postgres', '--test'], { env: { DATABASE_URL: db.url } });
     expect(setup.stdout).toContain('users: no users table yet');
   });
 
   it('exits 1 with the cause and the fix when the database cannot be reached', async () => {
     const port = await closedPort();
-    const down = await gatekeeper(['health'], {
+    const down = await runGatekeeper(['health'], {
       env: { DATABASE_URL: `postgresql://reynard:Hidden-Pw1@127.0.0.1:${port}/reynard`, POSTGRES_POOL_TIMEOUT: '5' },
     });
     expect(down.code).toBe(1);

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { CHEAP_HASH } from '../support/app.js';
-import { cleanEnv, gatekeeper } from '../support/cli.js';
+import { cleanEnv, runGatekeeper } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ROOT } from '../support/process.js';
 
@@ -33,9 +33,9 @@ async function apiLogin(username: string, password: string) {
 }
 
 const users = (args: string[], input?: string) =>
-  gatekeeper(['users', ...args], { env, ...(input === undefined ? {} : { input }) });
+  runGatekeeper(['users', ...args], { env, ...(input === undefined ? {} : { input }) });
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process; the process itself (bin, terminal, serve) is spawned. A real server: CI machines are slow and shared.
 describe('gatekeeper users', { timeout: 120_000 }, () => {
   it('create reads the password from stdin, never prints it, and the user logs in through the API', async () => {
     const created = await users(['create', 'root', '--role', 'admin', '--email', 'root@example.com'], `${PASSWORD}\n`);

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
 import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { createTestDatabase } from '../support/database.js';

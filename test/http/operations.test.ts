@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
 import {
   BACKENDS,
   CHEAP_HASH,

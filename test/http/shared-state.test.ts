@@ -6,7 +6,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../src/auth/key-ring.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
 import {
   CHEAP_HASH,
   STRONG_PASSWORD,

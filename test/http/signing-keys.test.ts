@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../src/auth/key-ring.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { keysCommand } from '../../src/cli/commands/keys.js';
-import { createGatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
 import {
   BACKENDS,
   CHEAP_HASH,
@@ -20,7 +20,7 @@ import {
   type TestGatekeeper,
 } from '../support/app.js';
 import { testClock } from '../support/clock.js';
-import { gatekeeper } from '../support/cli.js';
+import { runGatekeeper as gatekeeper } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import { SIGNING_ALGORITHMS } from '../../src/core/algorithms.js';
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GATEKEEPER_NODE_FLAGS } from '../../bench/lib/process.js';
+import { configSource } from '../support/config-source.js';
 import { ROOT } from '../support/process.js';
 
 interface ComposeService {
@@ -27,9 +28,9 @@ interface ComposeFile {
 const read = (file: string) => readFile(path.join(ROOT, file), 'utf8');
 const compose = async (file: string) => parse(await read(file)) as ComposeFile;
 
-/** Every variable src/config.ts reads (`read.raw('NAME')`, `read.whole('NAME', …)`, …). */
+/** Every variable src/config.ts (and src/config/) reads (`read.raw('NAME')`, `read.whole('NAME', …)`, …). */
 async function configVariables(): Promise<Set<string>> {
-  const source = await read('src/config.ts');
+  const source = await configSource();
   return new Set([...source.matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] ?? ''));
 }
 

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gatekeeper } from '../support/cli.js';
+import { runGatekeeper } from '../support/cli.js';
 import { cheapHash, insertManyUsers, usersDigest } from './fixtures.js';
 import { expectNoSecrets, lastLine, logsIn, migrate, useScratch } from './transfer-helpers.js';
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   tmp = await scratch.tempDir();
 });
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process (runGatekeeper) against a real server: CI machines are slow and shared.
 describe('gatekeeper migrate-users with 10,000 users', { timeout: 180_000 }, () => {
   it('copies every column in well under a minute, resumes by skipping, and export/import carry the same users', async () => {
     const source = await scratch.gatekeeperDatabase();
@@ -40,7 +40,7 @@ describe('gatekeeper migrate-users with 10,000 users', { timeout: 180_000 }, () 
     expect(await logsIn(target, 'user4242', BULK_PASSWORD)).toBe(true);
 
     const file = path.join(tmp, 'users.jsonl');
-    const exported = await gatekeeper(['export', '--out', file], { env: { DATABASE_URL: target } });
+    const exported = await runGatekeeper(['export', '--out', file], { env: { DATABASE_URL: target } });
     expect(exported.code, exported.stderr).toBe(0);
     expect(lastLine(exported)).toBe('copied 10000, skipped 0, failed 0');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -60,12 +60,12 @@ describe('gatekeeper migrate-users with 10,000 users', { timeout: 180_000 }, () 
       'metadata',
     ]);
     expectNoSecrets(exported, bulkHash, target);
-    const refused = await gatekeeper(['export', '--out', file], { env: { DATABASE_URL: target } });
+    const refused = await runGatekeeper(['export', '--out', file], { env: { DATABASE_URL: target } });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('already exists');
 
     const third = await scratch.emptyDatabase();
-    const imported = await gatekeeper(['import', file], { env: { DATABASE_URL: third }, timeoutMs: 120_000 });
+    const imported = await runGatekeeper(['import', file], { env: { DATABASE_URL: third }, timeoutMs: 120_000 });
     expect(imported.code, imported.stderr).toBe(0);
     expect(lastLine(imported)).toBe('copied 10000, skipped 0, failed 0');
     expect(await usersDigest(third)).toEqual(await usersDigest(source));

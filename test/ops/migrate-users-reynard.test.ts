@@ -10,7 +10,7 @@ beforeAll(async () => {
   tmp = await scratch.tempDir();
 });
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process (runGatekeeper) against a real server: CI machines are slow and shared.
 describe('gatekeeper migrate-users from a Python Reynard Gatekeeper database', { timeout: 120_000 }, () => {
   let reynard: string;
   const rows = [

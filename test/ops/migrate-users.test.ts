@@ -18,7 +18,7 @@ beforeAll(async () => {
   tmp = await scratch.tempDir();
 });
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process; the process itself (bin, terminal, serve) is spawned. A real server: CI machines are slow and shared.
 describe('gatekeeper migrate-users conflicts and failures', { timeout: 120_000 }, () => {
   it('--on-conflict update overwrites existing users; skip (the default) leaves them', async () => {
     const source = await scratch.gatekeeperDatabase();

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveCommand } from '../../src/cli/registry.js';
 import { describeConnectionError } from '../../src/store/postgres/errors.js';
 import { loadMigrations } from '../../src/store/postgres/migrator.js';
+import { configSource } from '../support/config-source.js';
 import { ROOT } from '../support/process.js';
 
 const doc = await readFile(path.join(ROOT, 'docs/POSTGRES.md'), 'utf8');
@@ -84,7 +85,7 @@ describe('docs/POSTGRES.md', () => {
   });
 
   it('lists every database setting of the configuration', async () => {
-    const config = await readFile(path.join(ROOT, 'src/config.ts'), 'utf8');
+    const config = await configSource();
     const names = [...config.matchAll(/\bread\.\w+\(\s*'((?:DATABASE|POSTGRES)_[A-Z0-9_]*)'/g)].map((m) => m[1]);
     expect(names.length).toBeGreaterThanOrEqual(12);
     for (const name of [...names, 'GATEKEEPER_BACKEND', 'GATEKEEPER_DATA_DIR']) expect(doc).toContain(`| \`${name}\``);

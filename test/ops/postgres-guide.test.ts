@@ -9,7 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isEmbeddedRunning } from '../../src/store/postgres/embedded.js';
-import { asAdmin, gatekeeper, scratchAccount, serve, type ServedGatekeeper } from '../support/cli.js';
+import {
+  asAdmin,
+  runGatekeeper,
+  scratchAccount,
+  serve,
+  spawnGatekeeper,
+  type ServedGatekeeper,
+} from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import { get, post } from '../support/process.js';
 import { embeddedWithUsers, type PlainUser } from './fixtures.js';
@@ -32,7 +39,7 @@ async function started(env: Record<string, string>): Promise<ServedGatekeeper> {
   return service;
 }
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process; the process itself (bin, terminal, serve) is spawned. A real server: CI machines are slow and shared.
 describe('docs/POSTGRES.md, step by step', { timeout: 180_000 }, () => {
   it('manual setup: the seed GRANT alone fails on PostgreSQL 15+ with one line naming the fix; the owner fix starts it', async () => {
     const target = account('gk_manual');
@@ -46,7 +53,7 @@ describe('docs/POSTGRES.md, step by step', { timeout: 180_000 }, () => {
     ]);
     const env = { DATABASE_URL: target.databaseUrl };
     if (major >= 15) {
-      const failed = await gatekeeper(['serve'], { env });
+      const failed = await spawnGatekeeper(['serve'], { env });
       expect(failed.code).toBe(1);
       expect(failed.stderr.trim()).toBe(
         `gatekeeper: cannot start: PostgreSQL at ${target.host}:${target.port}: permission denied for schema public. ` +
@@ -73,9 +80,9 @@ describe('docs/POSTGRES.md, step by step', { timeout: 180_000 }, () => {
       POSTGRES_PASSWORD: target.password,
       POSTGRES_DB: target.name,
     };
-    const setup = await gatekeeper(['setup-postgres', '--all', '--admin-url', target.adminUrl], { env: setupEnv });
+    const setup = await runGatekeeper(['setup-postgres', '--all', '--admin-url', target.adminUrl], { env: setupEnv });
     expect(setup.code, setup.stderr).toBe(0);
-    const test = await gatekeeper(['setup-postgres', '--test'], { env: setupEnv });
+    const test = await runGatekeeper(['setup-postgres', '--test'], { env: setupEnv });
     expect(test.code, test.stderr).toBe(0);
     expect(test.stdout).toContain('connection OK');
 
@@ -92,7 +99,13 @@ describe('docs/POSTGRES.md, step by step', { timeout: 180_000 }, () => {
     const embedded = await embeddedWithUsers(dataDir, [...users, inactive]);
     await embedded.stop(); // migrate-users starts it by itself, and stops it again
 
-    const migrated = await gatekeeper(['migrate-users', '--from', `embedded:${dataDir}`, '--to', target.databaseUrl]);
+    const migrated = await runGatekeeper([
+      'migrate-users',
+      '--from',
+      `embedded:${dataDir}`,
+      '--to',
+      target.databaseUrl,
+    ]);
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(migrated.stdout).toContain(`from: embedded PostgreSQL in ${dataDir}`);
     expect(migrated.stdout.trim().split('\n').at(-1)).toBe('copied 5, skipped 0, failed 0');

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultAdminUrl } from '../../src/cli/url-settings.js';
 import { loadConfig } from '../../src/config.js';
 import { loadMigrations } from '../../src/store/postgres/migrator.js';
-import { asAdmin, gatekeeper, scratchAccount } from '../support/cli.js';
+import { asAdmin, runGatekeeper, scratchAccount } from '../support/cli.js';
 
 const scratch: ReturnType<typeof scratchAccount>[] = [];
 afterAll(async () => {
@@ -21,7 +21,7 @@ function freshTarget() {
     POSTGRES_DB: account.name,
   };
   const run = (args: string[], extra: Record<string, string> = {}) =>
-    gatekeeper(['setup-postgres', ...args], { env: { ...env, ...extra } });
+    runGatekeeper(['setup-postgres', ...args], { env: { ...env, ...extra } });
   /** No line of any output may hold the service password or the admin password. */
   const expectNoSecrets = (text: string) => {
     expect(text).not.toContain(account.password);
@@ -31,7 +31,7 @@ function freshTarget() {
   return { account, env, run, expectNoSecrets };
 }
 
-// Each test spawns real processes against a real server: CI machines are slow and shared.
+// Commands run in-process (runGatekeeper) against a real server: CI machines are slow and shared.
 describe('gatekeeper setup-postgres', { timeout: 120_000 }, () => {
   it('--all creates role, database and tables; a second --all changes nothing and says so; --test reports', async () => {
     const { account, run, expectNoSecrets } = freshTarget();

@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { CHEAP_HASH } from '../support/app.js';
-import { gatekeeper, type CliResult } from '../support/cli.js';
+import { runGatekeeper, type CliResult } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -55,7 +55,7 @@ export function useScratch() {
 }
 
 export const migrate = (from: string, to: string, ...extra: string[]) =>
-  gatekeeper(['migrate-users', '--from', from, '--to', to, ...extra], { timeoutMs: 120_000 });
+  runGatekeeper(['migrate-users', '--from', from, '--to', to, ...extra], { timeoutMs: 120_000 });
 
 export const lastLine = (result: CliResult) => result.stdout.trim().split('\n').at(-1);
 

@@ -1,12 +1,17 @@
 /**
- * Runs the real `gatekeeper` command (node bin/gatekeeper.js, as `npx gatekeeper`
- * does) in a child process with a clean environment, and a few admin helpers for
- * tests that create roles and databases of their own.
+ * Runs `gatekeeper` command lines: in this process through runCli with injected IO
+ * (`runGatekeeper`, for what a command does), or as the real command in a child
+ * process (`spawnGatekeeper`, `serve`: node bin/gatekeeper.js, as `npx gatekeeper`
+ * does) for what only a process shows. Plus a few admin helpers for tests that
+ * create roles and databases of their own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import { inject } from 'vitest';
+import type { CliIo } from '../../src/cli/command.js';
+import { runCli } from '../../src/cli/run.js';
 import { ROOT } from './process.js';
 
 export interface CliResult {
@@ -19,6 +24,7 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Written to stdin, which is then closed; stdin is closed at once without it. */
   input?: string;
+  /** Only for a spawned command: killed (code 'timeout') when it runs longer. */
   timeoutMs?: number;
 }
 
@@ -27,8 +33,40 @@ export function cleanEnv(env: Record<string, string> = {}): Record<string, strin
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'silent', ...env };
 }
 
-/** @example const { code, stdout } = await gatekeeper(['users', 'list'], { env }); */
-export async function gatekeeper(args: string[], options: CliOptions = {}): Promise<CliResult> {
+/**
+ * One command line in this process, as bin/gatekeeper.js would run it but with the
+ * streams and environment injected: a piped (not a terminal) stdin holding `input`,
+ * stdout and stderr collected, and only the given environment for loadConfig.
+ * @example const { code, stdout } = await runGatekeeper(['users', 'list'], { env });
+ */
+export async function runGatekeeper(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const stderrStream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      stderr += chunk.toString();
+      done();
+    },
+  });
+  const input = options.input === undefined ? [] : [Buffer.from(options.input)];
+  const io: CliIo = {
+    out: (line) => (stdout += `${line}\n`),
+    err: (line) => (stderr += `${line}\n`),
+    // Neither stream is a terminal (isTTY undefined), as with spawnGatekeeper's pipes.
+    stdin: Readable.from(input) as unknown as NodeJS.ReadStream,
+    stderr: stderrStream as unknown as NodeJS.WriteStream,
+    env: cleanEnv(options.env),
+  };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+/**
+ * The real command in a child process: for what only a process shows (bin wiring, exit of a
+ * failed start, signals, a terminal).
+ * @example const { code, stdout } = await spawnGatekeeper(['--help']);
+ */
+export async function spawnGatekeeper(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = spawn(process.execPath, ['bin/gatekeeper.js', ...args], {
     cwd: ROOT,
     env: cleanEnv(options.env),

@@ -3,15 +3,14 @@
  * service would and prints what an operator checks first. On failure: exit 1 and
  * the same one-line cause and fix the service prints when it cannot start.
  */
-import type { DatabaseConfig } from '../../config.js';
+import { describeDatabaseTarget, type DatabaseConfig } from '../../config.js';
 import { GatekeeperError } from '../../errors.js';
-import { formatTarget } from '../../store/postgres/errors.js';
 import { connectionTarget } from '../../store/postgres/pool.js';
 import { checkServiceConnection, type ConnectionReport } from '../../store/postgres/service-connection.js';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../command.js';
 
 export async function runConnectionTest(db: DatabaseConfig, io: CliIo): Promise<number> {
-  io.out(`connection test: ${formatTarget(connectionTarget(db.url))}`);
+  io.out(`connection test: ${describeDatabaseTarget(connectionTarget(db.url))}`);
   let report: ConnectionReport;
   try {
     report = await checkServiceConnection(db);

@@ -3,7 +3,8 @@
  * a container probe that has no HTTP client. Exit 1 while the database cannot be reached.
  */
 import { GatekeeperError } from '../../errors.js';
-import { CliFailure, EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
+import { OperationProblem } from '../../store/postgres/operation-problem.js';
+import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
 import { loadCliConfig, openStoreForInspection } from '../context.js';
 
 export const healthCommand: Command = {
@@ -24,7 +25,8 @@ export const healthCommand: Command = {
       opened = await openStoreForInspection(config);
     } catch (err) {
       // Not reaching the database is this command's "unhealthy" answer, not a crash.
-      if (err instanceof GatekeeperError && err.code === 'DATABASE_UNAVAILABLE') throw new CliFailure(err.message);
+      if (err instanceof GatekeeperError && err.code === 'DATABASE_UNAVAILABLE')
+        throw new OperationProblem(err.message);
       throw err;
     }
     try {

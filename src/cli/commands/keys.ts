@@ -5,8 +5,9 @@
  * every running instance switches to the new key within a minute.
  */
 import { rotateSigningKey } from '../../auth/key-ring.js';
-import { CliFailure, EXIT_OK, type Command } from '../command.js';
-import { loadCliConfig, openServiceStore } from '../context.js';
+import { OperationProblem } from '../../store/postgres/operation-problem.js';
+import { EXIT_OK, type Command } from '../command.js';
+import { loadCliConfig, openCommandStore } from '../context.js';
 
 const rotate: Command = {
   name: 'rotate',
@@ -25,11 +26,11 @@ const rotate: Command = {
   async run(_args, io) {
     const config = loadCliConfig(io);
     if (config.jwtAlgorithm === 'HS256') {
-      throw new CliFailure(
+      throw new OperationProblem(
         'GATEKEEPER_JWT_ALGORITHM is HS256, which signs with one shared secret: set EdDSA, ES256 or RS256 to use rotating keys, or change GATEKEEPER_SECRET_KEY',
       );
     }
-    const opened = await openServiceStore(config);
+    const opened = await openCommandStore(config);
     try {
       const result = await rotateSigningKey(opened.store, config.jwtAlgorithm, { by: 'gatekeeper-cli' });
       const previous = result.previousKid === null ? 'none' : result.previousKid;

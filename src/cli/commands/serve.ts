@@ -1,7 +1,7 @@
 /**
- * `gatekeeper serve`: exactly `npm start`. src/main.ts starts the service when it
- * is loaded, so loading it is the whole command; its own exit codes apply
- * (2 for a bad setting, 1 when the database cannot be used).
+ * `gatekeeper serve`: exactly `npm start`, by calling the same main() of
+ * src/main.ts; its own exit codes apply (2 for a bad setting, 1 when the database
+ * cannot be used). Loaded on demand, so other commands never load the HTTP stack.
  */
 import type { Command } from '../command.js';
 
@@ -17,7 +17,8 @@ export const serveCommand: Command = {
   ].join('\n'),
   options: {},
   async run() {
-    await import('../../main.js');
+    const { main } = await import('../../main.js');
+    await main();
     return 'running';
   },
 };

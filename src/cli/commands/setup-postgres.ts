@@ -4,8 +4,7 @@
  * the role, tables; and tests the connection as the service would. Idempotent: a
  * second run changes nothing and says so, step by step. No password is ever printed.
  */
-import type { Config } from '../../config.js';
-import { formatTarget } from '../../store/postgres/errors.js';
+import { describeDatabaseTarget, type Config } from '../../config.js';
 import { connectionTarget } from '../../store/postgres/pool.js';
 import {
   ensureDatabase,
@@ -60,7 +59,7 @@ export const setupPostgresCommand: Command = {
     const config = loadCliConfig(io);
     const db = config.database;
     const account: ServiceAccount = { role: db.user, password: db.password, database: db.database };
-    io.out(`target: ${formatTarget(connectionTarget(db.url))}`);
+    io.out(`target: ${describeDatabaseTarget(connectionTarget(db.url))}`);
     warnIfServiceUsesAnotherStore(config, io);
 
     const results: StepResult[] = [];
@@ -76,7 +75,7 @@ export const setupPostgresCommand: Command = {
       // The default admin connection follows the service's TLS settings; an explicit URL says its own.
       const adminSettings =
         adminUrl === defaultAdminUrl(db) ? { ...admin, sslMode: db.sslMode, sslRootCert: db.sslRootCert } : admin;
-      io.out(`admin connection: ${formatTarget(connectionTarget(adminUrl))}`);
+      io.out(`admin connection: ${describeDatabaseTarget(connectionTarget(adminUrl))}`);
       await withAdminConnection(adminSettings, async (client) => {
         if (flag('create-role')) report(await ensureRole(client, account));
         if (flag('create-db')) report(await ensureDatabase(client, account));

@@ -8,14 +8,13 @@
  *   jsonl:<file>            a JSON Lines file (see jsonl-file.ts)
  */
 import path from 'node:path';
-import type { Config } from '../../config.js';
+import { describeDatabaseTarget, type Config } from '../../config.js';
 import { openBulkUserWriter } from '../../store/postgres/bulk-users.js';
-import { formatTarget } from '../../store/postgres/errors.js';
 import { connectionTarget, type PoolSettings } from '../../store/postgres/pool.js';
 import { createTables } from '../../store/postgres/service-connection.js';
 import { openUsersTableReader } from '../../store/postgres/user-reader.js';
 import { UsageError } from '../command.js';
-import { borrowEmbedded } from '../embedded-server.js';
+import { borrowEmbedded } from '../../compose/embedded-server.js';
 import { settingsFromUrl } from '../url-settings.js';
 import type { UserSink, UserSource } from './copy-users.js';
 import { jsonlSink, openJsonlSource } from './jsonl-file.js';
@@ -55,7 +54,8 @@ export function configuredEndpoint(config: Config): Endpoint {
 }
 
 export function describeEndpoint(endpoint: Endpoint): string {
-  if (endpoint.kind === 'postgres') return `PostgreSQL ${formatTarget(connectionTarget(endpoint.settings.url))}`;
+  if (endpoint.kind === 'postgres')
+    return `PostgreSQL ${describeDatabaseTarget(connectionTarget(endpoint.settings.url))}`;
   if (endpoint.kind === 'embedded') return `embedded PostgreSQL in ${endpoint.dataDir}`;
   return `JSON Lines file ${endpoint.file}`;
 }
@@ -63,7 +63,11 @@ export function describeEndpoint(endpoint: Endpoint): string {
 /** Whether two endpoints are the same place (copying a store onto itself is a mistake, not a no-op). */
 export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   const place = (e: Endpoint) =>
-    e.kind === 'postgres' ? formatTarget(connectionTarget(e.settings.url)) : e.kind === 'embedded' ? e.dataDir : e.file;
+    e.kind === 'postgres'
+      ? describeDatabaseTarget(connectionTarget(e.settings.url))
+      : e.kind === 'embedded'
+        ? e.dataDir
+        : e.file;
   return a.kind === b.kind && place(a) === place(b);
 }
 

@@ -9,14 +9,14 @@ import { access, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { planUserBatch, type ExistingUser } from '../../store/user-batch-plan.js';
 import type { UserRecord } from '../../store/store.js';
-import { CliFailure } from '../command.js';
+import { OperationProblem } from '../../store/postgres/operation-problem.js';
 import type { SourceBatch, UserSink, UserSource } from './copy-users.js';
 import { rowToUser, userToLine } from './user-rows.js';
 
 /** Reads a JSON Lines file; a line that is not a valid user is reported with its number, never its text. */
 export async function openJsonlSource(file: string): Promise<UserSource> {
   await access(file, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
-    throw new CliFailure(`cannot read ${file} (${err.code ?? 'unreadable'})`);
+    throw new OperationProblem(`cannot read ${file} (${err.code ?? 'unreadable'})`);
   });
   return {
     description: `JSON Lines file ${file}`,
@@ -71,7 +71,8 @@ export function jsonlSink(file: string, options: { fresh: boolean }): UserSink {
         () => true,
         () => false,
       );
-      if (exists && options.fresh) throw new CliFailure(`${file} already exists: choose another --out or remove it`);
+      if (exists && options.fresh)
+        throw new OperationProblem(`${file} already exists: choose another --out or remove it`);
       if (!exists) return;
       const text = await readFile(file, 'utf8');
       text.split('\n').forEach((line, i) => {
@@ -82,7 +83,8 @@ export function jsonlSink(file: string, options: { fresh: boolean }): UserSink {
         } catch {
           check = { ok: false, reason: 'not valid JSON' } as const;
         }
-        if (!check.ok) throw new CliFailure(`cannot add to ${file}: its line ${i + 1} is not a user (${check.reason})`);
+        if (!check.ok)
+          throw new OperationProblem(`cannot add to ${file}: its line ${i + 1} is not a user (${check.reason})`);
         users.put(check.user.id, check.user);
       });
     },

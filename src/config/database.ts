@@ -1,0 +1,123 @@
+/**
+ * The database part of the configuration: DATABASE_URL or POSTGRES_* read into one
+ * DatabaseConfig, and the two ways to name a database without its password.
+ */
+import type { DatabaseConfig, SslMode } from '../store/postgres/database-config.js';
+import { show, type Reader } from './env-reader.js';
+
+const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/** Setting any of these means "I run my own PostgreSQL"; pool and TLS tuning alone does not. */
+const CONNECTION_VARIABLES = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'];
+
+/** IPv6 literals need brackets wherever a port follows; a socket directory never does. */
+const bracketIpv6 = (host: string): string =>
+  host.includes(':') && !host.startsWith('[') && !host.startsWith('/') ? `[${host}]` : host;
+/** node-postgres reads a %-encoded host starting with `/` as a Unix socket directory. */
+const urlHost = (host: string): string => (host.startsWith('/') ? encodeURIComponent(host) : bracketIpv6(host));
+
+/**
+ * Replaces the password of a URL with `***`, for logs and error messages.
+ * Input that does not parse comes back as `<unparseable URL>`, since a password in it could not be found.
+ * @example redactUrl('postgresql://app:s3cret@db:5432/auth') // 'postgresql://app:***@db:5432/auth'
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '<unparseable URL>';
+  }
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.href;
+}
+
+/**
+ * Names a database for start lines and error messages without its password.
+ * @example describeDatabaseTarget(config.database) // 'reynard@localhost:5432/reynard'
+ */
+/** What names a database: a DatabaseConfig, or the parts of a URL (src/store/postgres/pool.ts connectionTarget). */
+export type DatabaseTarget = Pick<DatabaseConfig, 'user' | 'host' | 'port' | 'database'>;
+
+/**
+ * Names a database for start lines and messages without its password: the one
+ * `user@host:port/db` formatter of the CLI and the service.
+ * @example describeDatabaseTarget(config.database) // 'reynard@localhost:5432/reynard'
+ */
+export function describeDatabaseTarget(db: DatabaseTarget): string {
+  return `${db.user}@${bracketIpv6(db.host)}:${db.port}/${db.database}`;
+}
+
+type ConnectionTarget = Pick<DatabaseConfig, 'url' | 'host' | 'port' | 'user' | 'password' | 'database' | 'sslMode'> & {
+  sslRootCert: string | null;
+};
+
+/** Splits a DATABASE_URL into parts; components it leaves out take the seed defaults (no password). */
+function parseDatabaseUrl(value: string, problems: string[]): ConnectionTarget | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Nothing can be safely redacted in a string that does not parse, so it is not shown at all.
+    problems.push('DATABASE_URL must be a URL like postgresql://user:password@host:5432/database (value not shown)');
+    return null;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    problems.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${show(redactUrl(value))})`);
+    return null;
+  }
+  const sslMode = url.searchParams.get('sslmode') || null;
+  const knownSslMode = SSL_MODES.find((m) => m === sslMode) ?? null;
+  if (sslMode !== null && knownSslMode === null) {
+    problems.push(`DATABASE_URL sslmode must be one of ${SSL_MODES.join(', ')} (got ${show(sslMode)})`);
+  }
+  try {
+    return {
+      url: value,
+      host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost',
+      port: url.port === '' ? 5432 : Number(url.port),
+      user: decodeURIComponent(url.username) || 'reynard',
+      password: decodeURIComponent(url.password),
+      database: decodeURIComponent(url.pathname.slice(1)) || 'reynard',
+      sslMode: knownSslMode,
+      sslRootCert: url.searchParams.get('sslrootcert') || null,
+    };
+  } catch {
+    problems.push(`DATABASE_URL has a malformed %-escape (got ${show(redactUrl(value))})`);
+    return null;
+  }
+}
+
+/** DATABASE_URL, or the POSTGRES_* parts, with the pool and TLS settings. */
+export function readDatabase(read: Reader, problems: string[]): DatabaseConfig {
+  // The parts are read even when DATABASE_URL wins, so a typo in them is still reported.
+  const host = read.raw('POSTGRES_HOST') ?? 'localhost';
+  const port = read.whole('POSTGRES_PORT', 5432, 1, 65535);
+  const user = read.raw('POSTGRES_USER') ?? 'reynard';
+  const password = read.raw('POSTGRES_PASSWORD') ?? 'reynard';
+  const database = read.raw('POSTGRES_DB') ?? 'reynard';
+  const databaseUrl = read.raw('DATABASE_URL');
+  const credentials = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+  const fromParts: ConnectionTarget = {
+    url: `postgresql://${credentials}@${urlHost(host)}:${port}/${encodeURIComponent(database)}`,
+    host,
+    port,
+    user,
+    password,
+    database,
+    sslMode: null,
+    sslRootCert: null,
+  };
+  const target = (databaseUrl !== undefined ? parseDatabaseUrl(databaseUrl, problems) : null) ?? fromParts;
+
+  return {
+    ...target,
+    sslMode: read.oneOf('POSTGRES_SSLMODE', SSL_MODES, null) ?? target.sslMode,
+    sslRootCert: read.raw('POSTGRES_SSLROOTCERT') ?? target.sslRootCert,
+    poolSize: read.whole('POSTGRES_POOL_SIZE', 10, 1),
+    maxOverflow: read.whole('POSTGRES_MAX_OVERFLOW', 20, 0),
+    poolTimeoutSeconds: read.positive('POSTGRES_POOL_TIMEOUT', 30),
+    echo: read.bool('POSTGRES_ECHO', false),
+    explicit: databaseUrl !== undefined || CONNECTION_VARIABLES.some((name) => read.raw(name) !== undefined),
+  };
+}
