@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/gatekeeper.js';
+import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
 import { register, testConfig } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 

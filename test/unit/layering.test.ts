@@ -31,7 +31,7 @@ const TYPE_ONLY: Partial<Record<Layer, readonly Layer[]>> = { http: ['store'] };
 function layerOf(file: string): Layer {
   const rel = path.relative(SRC, file).split(path.sep).join('/');
   const top = rel.split('/')[0] ?? '';
-  if (['main.ts', 'index.ts', 'gatekeeper.ts', 'cli', 'compose'].includes(top)) return 'entry';
+  if (['main.ts', 'index.ts', 'cli', 'compose'].includes(top)) return 'entry';
   if (top === 'config.ts' || top === 'config') return 'config';
   if (top === 'http' || top === 'auth' || top === 'security' || top === 'store' || top === 'core') return top;
   // errors.ts, version.ts, logger.ts, redaction.ts: the words and tools every layer shares.
