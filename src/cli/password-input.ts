@@ -35,6 +35,9 @@ export async function readNewPassword(io: CliIo, prompt: string): Promise<string
 /** Reads one line in raw mode, printing nothing of what is typed. */
 function promptHidden(io: CliIo, prompt: string): Promise<string> {
   const stdin = io.stdin;
+  // Echo off before the prompt appears: whatever is typed as soon as it shows must not be echoed
+  // by the terminal (the test types right after the prompt, as a fast typist or a paste would).
+  stdin.setRawMode(true);
   io.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
@@ -55,7 +58,6 @@ function promptHidden(io: CliIo, prompt: string): Promise<string> {
         else if (char >= ' ') typed += char;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });
