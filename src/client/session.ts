@@ -35,6 +35,11 @@ export class Session {
   readonly #fetch: ClientFetch;
   readonly #onTokens: ((tokens: TokenPair | null) => void) | undefined;
   #tokens: TokenPair | null;
+  /**
+   * Bumped whenever the pair changes. "Did the pair change while I waited?" is asked of this
+   * counter, not by comparing tokens (secrets are never compared with ===: test/unit/constant-time.test.ts).
+   */
+  #generation = 0;
   #refreshing: Promise<TokenResponse> | null = null;
 
   constructor(options: SessionOptions) {
@@ -51,6 +56,7 @@ export class Session {
 
   setTokens(tokens: TokenPair | null): void {
     this.#tokens = tokens ? pair(tokens) : null;
+    this.#generation += 1;
     this.#onTokens?.(this.tokens);
   }
 
@@ -62,10 +68,11 @@ export class Session {
     } else {
       const used = this.#tokens?.access_token;
       if (used === undefined) throw notSignedIn();
+      const generation = this.#generation;
       response = await this.#send(call, used);
       if (response.status === 401) {
         const original = await errorFromResponse(response);
-        await this.#renew(used, original);
+        await this.#renew(generation, original);
         response = await this.#send(call, this.#tokens!.access_token);
       }
     }
@@ -81,10 +88,10 @@ export class Session {
     return this.#refreshing;
   }
 
-  /** After a 401 with `used`: a new access token, or throws (the original error unless the failure may pass). */
-  async #renew(used: string, original: GatekeeperClientError): Promise<void> {
+  /** After a 401 for a call sent with the pair of `generation`: a new access token, or throws (the original error unless the failure may pass). */
+  async #renew(generation: number, original: GatekeeperClientError): Promise<void> {
     if (this.#tokens === null) throw original;
-    if (this.#tokens.access_token !== used && this.#refreshing === null) return; // refreshed meanwhile
+    if (this.#generation !== generation && this.#refreshing === null) return; // refreshed meanwhile
     try {
       await this.refresh();
     } catch (err) {
@@ -96,6 +103,7 @@ export class Session {
   async #refreshNow(): Promise<TokenResponse> {
     const current = this.#tokens;
     if (current === null) throw notSignedIn();
+    const generation = this.#generation;
     const response = await this.#send(
       { method: 'POST', path: '/auth/refresh', body: { refresh_token: current.refresh_token } },
       undefined,
@@ -103,12 +111,12 @@ export class Session {
     if (!response.ok) {
       const error = await errorFromResponse(response);
       // Refused (unknown, used, expired): the pair is dead. A failure that may pass keeps it.
-      if (!isTransient(error) && this.#tokens === current) this.setTokens(null);
+      if (!isTransient(error) && this.#generation === generation) this.setTokens(null);
       throw error;
     }
     const tokens = await parse<TokenResponse>(response);
     // A login or logout while the refresh was under way wins over its answer.
-    if (this.#tokens === current) this.setTokens(tokens);
+    if (this.#generation === generation) this.setTokens(tokens);
     return tokens;
   }
 
