@@ -3,7 +3,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { createTestDatabase } from '../support/database.js';
 import { describeStore } from './store-conformance.js';
 
-describeStore('postgres', async () => {
+describeStore('postgres', async (now) => {
   const db = await createTestDatabase();
   const database = {
     url: db.url,
@@ -14,7 +14,7 @@ describeStore('postgres', async () => {
     poolTimeoutSeconds: 10,
     echo: false,
   };
-  const store = await openPostgresStore({ database });
+  const store = await openPostgresStore({ database, now });
   await Promise.all(Array.from({ length: 10 }, () => store.health())); // warm connections: real races
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
