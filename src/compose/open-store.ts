@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { describeDatabaseTarget, type Config, type DatabaseConfig } from '../config.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
 import type { Store } from '../store/store.js';
 import { withUserStateCache } from '../store/user-state-cache.js';
 import { startEmbedded } from './embedded-server.js';

@@ -2,18 +2,15 @@
  * The database part of the configuration: DATABASE_URL or POSTGRES_* read into one
  * DatabaseConfig, and the two ways to name a database without its password.
  */
-import type { DatabaseConfig, SslMode } from '../store/postgres/database-config.js';
+import { bracketHost, type DatabaseConfig, type SslMode } from '../store/postgres/database-config.js';
 import { show, type Reader } from './env-reader.js';
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
 /** Setting any of these means "I run my own PostgreSQL"; pool and TLS tuning alone does not. */
 const CONNECTION_VARIABLES = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'];
 
-/** IPv6 literals need brackets wherever a port follows; a socket directory never does. */
-const bracketIpv6 = (host: string): string =>
-  host.includes(':') && !host.startsWith('[') && !host.startsWith('/') ? `[${host}]` : host;
 /** node-postgres reads a %-encoded host starting with `/` as a Unix socket directory. */
-const urlHost = (host: string): string => (host.startsWith('/') ? encodeURIComponent(host) : bracketIpv6(host));
+const urlHost = (host: string): string => (host.startsWith('/') ? encodeURIComponent(host) : bracketHost(host));
 
 /**
  * Replaces the password of a URL with `***`, for logs and error messages.
@@ -32,21 +29,8 @@ export function redactUrl(url: string): string {
   return parsed.href;
 }
 
-/**
- * Names a database for start lines and error messages without its password.
- * @example describeDatabaseTarget(config.database) // 'reynard@localhost:5432/reynard'
- */
-/** What names a database: a DatabaseConfig, or the parts of a URL (src/store/postgres/pool.ts connectionTarget). */
-export type DatabaseTarget = Pick<DatabaseConfig, 'user' | 'host' | 'port' | 'database'>;
-
-/**
- * Names a database for start lines and messages without its password: the one
- * `user@host:port/db` formatter of the CLI and the service.
- * @example describeDatabaseTarget(config.database) // 'reynard@localhost:5432/reynard'
- */
-export function describeDatabaseTarget(db: DatabaseTarget): string {
-  return `${db.user}@${bracketIpv6(db.host)}:${db.port}/${db.database}`;
-}
+// The one `user@host:port/db` formatter lives with the store's database words, which may not import config.
+export { describeDatabaseTarget, type DatabaseTarget } from '../store/postgres/database-config.js';
 
 type ConnectionTarget = Pick<DatabaseConfig, 'url' | 'host' | 'port' | 'user' | 'password' | 'database' | 'sslMode'> & {
   sslRootCert: string | null;

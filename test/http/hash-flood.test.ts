@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { CHEAP_HASH, STRONG_PASSWORD, expectError, register, testConfig } from '../support/app.js';
 import { ROOT, post } from '../support/process.js';
 

@@ -1,14 +1,14 @@
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { describeStore } from './store-conformance.js';
 
-describeStore('memory', async () => {
-  let store = new MemoryStore();
+describeStore('memory', async (now) => {
+  let store = new MemoryStore({ now });
   return {
     get store() {
       return store;
     },
     reset: async () => {
-      store = new MemoryStore();
+      store = new MemoryStore({ now });
     },
     close: async () => {},
   };

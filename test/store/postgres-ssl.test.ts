@@ -68,6 +68,30 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/**
+ * Waits until `probe` answers true: the server applies a reload asynchronously (pg_reload_conf()
+ * only signals the postmaster), so tests wait for its effect rather than for a guessed delay.
+ */
+async function untilServer(probe: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `SHOW ssl` on a new connection: new backends start with the postmaster's reloaded settings. */
+async function sslIsOn(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: server.adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ssl: string }>('SHOW ssl');
+    return rows[0]?.ssl === 'on';
+  } finally {
+    await client.end();
+  }
+}
+
 describe('PostgreSQL over TLS (own throwaway server with a test CA)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gk-tls-'));
@@ -148,7 +172,7 @@ describe('PostgreSQL over TLS (own throwaway server with a test CA)', () => {
     }
     await admin('ALTER SYSTEM SET ssl = on');
     await admin('SELECT pg_reload_conf()');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilServer(sslIsOn, 'the server has SSL on');
   });
 
   afterAll(async () => {
@@ -198,7 +222,15 @@ describe('PostgreSQL over TLS (own throwaway server with a test CA)', () => {
     await writeFile(hba, original.replace(/^host(\s)/gm, 'hostssl$1'));
     try {
       await admin('SELECT pg_reload_conf()');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Loaded once a plain-text connection is turned away by pg_hba.conf (28000).
+      await untilServer(
+        () =>
+          admin('SELECT 1').then(
+            () => false,
+            (err: { code?: string }) => err.code === '28000',
+          ),
+        'the server refuses plain-text connections',
+      );
       const err = await openError(urlFor('127.0.0.1'), 'disable');
       expect(err).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
       expect(err.message).toContain('the server requires SSL');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatekeeperError } from '../../src/errors.js';
 import type { NewSigningKey, NewUser, Store } from '../../src/store/store.js';
 import type { SigningAlgorithm } from '../../src/core/algorithms.js';
+import { testClock } from '../support/clock.js';
 
 /** What an implementation's test file hands the suite. */
 export interface StoreHarness {
@@ -13,7 +14,12 @@ export interface StoreHarness {
   close(): Promise<void>;
 }
 
+/** Opens one implementation; `now` is the clock the store must stamp its own times with. */
+export type OpenHarness = (now: () => Date) => Promise<StoreHarness>;
+
 const HOUR = 3_600_000;
+/** Where the store's clock stands at the start of every test. */
+const CLOCK_START = new Date('2031-05-06T07:08:09.010Z');
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   await expect(promise).rejects.toSatisfy((err: unknown) => err instanceof GatekeeperError && err.code === code);
@@ -52,18 +58,20 @@ function newSession(userId: string, hash: string, now = new Date()) {
 }
 
 /**
- * The storage contract as tests: every Store implementation runs this same suite.
+ * The storage contract as tests: every Store implementation runs this same suite
+ * (memory, PostgreSQL, and the cached store production uses on PostgreSQL).
  *
  * @example
- * describeStore('memory', async () => ({ store: new MemoryStore(), reset: ..., close: ... }));
+ * describeStore('memory', async (now) => ({ store: new MemoryStore({ now }), reset: ..., close: ... }));
  */
-export function describeStore(name: string, openHarness: () => Promise<StoreHarness>): void {
+export function describeStore(name: string, openHarness: OpenHarness): void {
   describe(`store contract: ${name}`, () => {
     let harness: StoreHarness;
     let store: Store;
+    const clock = testClock(CLOCK_START);
 
     beforeAll(async () => {
-      harness = await openHarness();
+      harness = await openHarness(clock.now);
       store = harness.store;
     });
     afterAll(async () => {
@@ -72,6 +80,7 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
     beforeEach(async () => {
       await harness.reset();
       store = harness.store;
+      clock.set(CLOCK_START);
     });
 
     describe('users', () => {
@@ -88,8 +97,8 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
           isActive: true,
           metadata: {},
         });
-        expect(user.createdAt).toBeInstanceOf(Date);
-        expect(Math.abs(user.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+        expect(user.createdAt).toEqual(CLOCK_START);
+        expect(user.updatedAt).toEqual(CLOCK_START);
         expect(await store.getUserById(user.id)).toEqual(user);
       });
 
@@ -144,7 +153,7 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
 
       it('updateUser() applies the patch, bumps updatedAt and leaves the rest', async () => {
         const user = await store.createUser(newUser({ email: 'old@example.com', metadata: { keep: 1 } }));
-        await new Promise((r) => setTimeout(r, 5));
+        clock.advance(5);
         const updated = await store.updateUser(user.id, {
           username: 'renamed',
           email: 'new@example.com',
@@ -163,6 +172,7 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
           isActive: true,
         });
         expect(updated!.updatedAt.getTime()).toBeGreaterThan(user.updatedAt.getTime());
+        expect(updated!.updatedAt).toEqual(clock.now());
         expect(updated!.createdAt.getTime()).toBe(user.createdAt.getTime());
         expect(await store.getUserByUsername(user.username)).toBeNull();
         expect(await store.getUserByLogin('new@example.com')).toMatchObject({ id: user.id });
@@ -263,9 +273,12 @@ export function describeStore(name: string, openHarness: () => Promise<StoreHarn
       it('addToBalance() adds and subtracts, refusing to go below zero', async () => {
         const user = await store.createUser(newUser({}));
         expect(await store.addToBalance(user.id, 10)).toBe(10);
+        clock.advance(60);
         expect(await store.addToBalance(user.id, -4)).toBe(6);
         await expectCode(store.addToBalance(user.id, -7), 'INSUFFICIENT_BALANCE');
-        expect((await store.getUserById(user.id))?.yapcoinBalance).toBe(6);
+        const read = await store.getUserById(user.id);
+        expect(read?.yapcoinBalance).toBe(6);
+        expect(read?.updatedAt).toEqual(clock.now());
       });
 
       it('concurrent balance changes lose no update', async () => {

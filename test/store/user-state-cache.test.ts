@@ -6,7 +6,7 @@ import { createTestDatabase } from '../support/database.js';
 import { createNotificationBus } from '../../src/store/postgres/notifications.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
-import { withUserStateCache, type CachedStore } from '../../src/store/user-state-cache.js';
+import { withUserStateCache, type CachedStore, type InvalidationBus } from '../../src/store/user-state-cache.js';
 
 /** Counts the reads that reach the real store, to tell cache hits from misses. */
 function counting(store: Store): { store: Store; reads: () => number } {
@@ -27,11 +27,21 @@ function counting(store: Store): { store: Store; reads: () => number } {
   return { store: proxy, reads: () => reads };
 }
 
+/** Polls `condition` until it holds, failing after `timeoutMs`: waiting on the event itself, not a guess at its timing. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('per-process user-state cache over PostgreSQL LISTEN/NOTIFY', () => {
   let database: { url: string; drop(): Promise<void> };
   let a: CachedStore;
   let b: CachedStore;
   let bReads: () => number;
+  let bBus: InvalidationBus;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -39,12 +49,13 @@ describe('per-process user-state cache over PostgreSQL LISTEN/NOTIFY', () => {
     const open = async () => {
       const counted = counting(await openPostgresStore({ database: settings }));
       const bus = await createNotificationBus(settings);
-      return { store: withUserStateCache(counted.store, bus, { ttlMs: 60_000 }), reads: counted.reads };
+      return { store: withUserStateCache(counted.store, bus, { ttlMs: 60_000 }), reads: counted.reads, bus };
     };
     a = (await open()).store;
     const opened = await open();
     b = opened.store;
     bReads = opened.reads;
+    bBus = opened.bus;
   });
   afterAll(async () => {
     await a?.close();
@@ -143,23 +154,19 @@ describe('per-process user-state cache over PostgreSQL LISTEN/NOTIFY', () => {
       await admin.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gatekeeper-notify'`,
       );
-      await new Promise((r) => setTimeout(r, 200));
+      // b must have noticed the loss before the revocation, or it would still trust its memory.
+      await until(() => !bBus.connected, "b's notification channel is seen down");
       await a.revokeSession(session.id, 'logout', new Date());
       expect((await b.getSession(session.id))?.revokedAt).not.toBeNull();
       const before = bReads();
       await b.getSession(session.id);
       expect(bReads() - before).toBe(1);
       // The channel comes back by itself; then reads are cached again.
-      const deadline = Date.now() + 10_000;
-      let cached = false;
-      while (!cached && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
-        const n = bReads();
-        await b.getSession(session.id);
-        await b.getSession(session.id);
-        cached = bReads() - n <= 1;
-      }
-      expect(cached).toBe(true);
+      await until(() => bBus.connected, "b's notification channel is back");
+      const n = bReads();
+      await b.getSession(session.id);
+      await b.getSession(session.id);
+      expect(bReads() - n).toBe(1);
     } finally {
       await admin.end();
     }

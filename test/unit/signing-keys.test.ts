@@ -4,7 +4,7 @@ import { KeyRing, rotateSigningKey } from '../../src/auth/key-ring.js';
 import { GatekeeperError } from '../../src/errors.js';
 import { RETIRED_KEY_GRACE_SECONDS, generateSigningKey } from '../../src/security/signing-keys.js';
 import { AccessTokens } from '../../src/security/tokens.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { type Store } from '../../src/store/store.js';
 import { testClock } from '../support/clock.js';
 import { SIGNING_ALGORITHMS } from '../../src/core/algorithms.js';

@@ -6,10 +6,9 @@
  * A batch is all or nothing: any error rolls it back. Password hashes are written
  * exactly as read, so every user keeps their password.
  */
-import pg from 'pg';
 import type { UserRecord } from '../store.js';
 import { planUserBatch, type ExistingUser, type OnConflict, type PlannedFailure } from '../user-batch-plan.js';
-import { translateError } from './errors.js';
+import { createExecutor, type Queryer } from './executor.js';
 import { connectionTarget, createPool, type PoolSettings } from './pool.js';
 
 export interface BatchOutcome {
@@ -70,40 +69,17 @@ function columns(users: UserRecord[], ids: string[] = users.map((u) => u.id)): u
  * @example const writer = openBulkUserWriter(settings); await writer.writeBatch(users, 'skip'); await writer.close();
  */
 export function openBulkUserWriter(settings: PoolSettings): BulkUserWriter {
-  const pool = createPool({ ...settings, poolSize: 1, maxOverflow: 1 });
-  const target = connectionTarget(settings.url);
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1 }), {
+    target: connectionTarget(settings.url),
+  });
   return {
-    async writeBatch(users, onConflict) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw translateError(err, target);
-      }
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const outcome = await writeInTransaction(client, users, onConflict);
-        await client.query('COMMIT');
-        return outcome;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw translateError(err, target);
-      } finally {
-        client.release(broken);
-      }
-    },
-    close: () => pool.end(),
+    // No retry: a batch that failed is reported as failed, and the caller decides.
+    writeBatch: (users, onConflict) => db.transaction((tx) => writeInTransaction(tx, users, onConflict)),
+    close: () => db.close(),
   };
 }
 
-async function writeInTransaction(
-  client: pg.ClientBase,
-  users: UserRecord[],
-  onConflict: OnConflict,
-): Promise<BatchOutcome> {
+async function writeInTransaction(client: Queryer, users: UserRecord[], onConflict: OnConflict): Promise<BatchOutcome> {
   const { rows: existing } = await client.query<ExistingUser>(FIND_EXISTING, [
     users.map((u) => u.id),
     users.map((u) => u.username.toLowerCase()),

@@ -9,16 +9,25 @@
  *
  * Layout under dataDir: `pg/` (PGDATA), `credentials.json` (0600: superuser, password, last port),
  * `postgres.log` (the server's own log), `owner.pid` (the Gatekeeper process that stops the server).
+ * Those files are handled in ./embedded/cluster-files.ts, ports and the first connection in
+ * ./embedded/network.ts; the tools (initdb, pg_ctl) are run from here.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
+import {
+  isZombie,
+  liveOwner,
+  loadCredentials,
+  makeTraversable,
+  saveCredentials,
+  type Credentials,
+} from './embedded/cluster-files.js';
+import { bindable, portInUse, prepareDatabase } from './embedded/network.js';
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -49,11 +58,6 @@ interface Binaries {
   pg_ctl: string;
   postgres: string;
 }
-interface Credentials {
-  user: string;
-  password: string;
-  port?: number;
-}
 /** The OS account postgres runs as; `null` = ourselves (we are not root). */
 type Account = { uid: number; gid: number } | null;
 interface Cluster {
@@ -75,12 +79,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const c = await openCluster(opts.dataDir);
   const initialised = existsSync(path.join(c.pgData, 'PG_VERSION'));
   if (c.account) await makeTraversable([c.dataDir, path.dirname(c.bin.postgres)], c.account, log);
-  const creds = await loadCredentials(c, initialised);
+  const creds = await loadCredentials(c, initialised, SUPERUSER);
 
   let port = await runningPort(c);
   // The process that started (or adopted) the server stops it. A server whose owner is
   // gone is an orphan of a crash and becomes ours; one whose owner lives is only borrowed.
-  const owner = await liveOwner(c);
+  const owner = await liveOwner(ownerFile(c));
   const owned = port === null || owner === null;
   if (port !== null) {
     log(
@@ -97,7 +101,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   if (owned) await fs.writeFile(ownerFile(c), `${process.pid}\n`, { mode: 0o600 });
 
   const base = `postgresql://${SUPERUSER}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}`;
-  const version = await prepareDatabase(`${base}/postgres`, port);
+  const version = await prepareDatabase(`${base}/postgres`, port, DATABASE);
   log(`embedded PostgreSQL ${version} listening on 127.0.0.1:${port}`);
   return {
     url: `${base}/${DATABASE}`,
@@ -115,23 +119,6 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
 function ownerFile(c: Cluster): string {
   return path.join(c.dataDir, 'owner.pid');
-}
-
-/** The pid in owner.pid if that process still runs Node (a recycled pid of another program does not count). */
-async function liveOwner(c: Cluster): Promise<number | null> {
-  const pid = Number((await fs.readFile(ownerFile(c), 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return null;
-  }
-  if (os.platform() !== 'linux') return pid;
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  // A zombie (killed, not yet reaped) answers kill(pid, 0) but is gone for our purposes.
-  if (/^State:\s+Z/m.test(status)) return null;
-  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.includes('node') ? pid : null;
 }
 
 /** True when a postmaster is running on `dataDir` (for instance an orphan left by a killed Gatekeeper). */
@@ -194,43 +181,6 @@ async function lookupUser(name: string): Promise<Account> {
   return u.code === 0 && g.code === 0 ? { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) } : null;
 }
 
-/** The server's user must traverse every parent of PGDATA and of the binaries (mkdtemp makes 0700 dirs). */
-async function makeTraversable(dirs: string[], account: { uid: number; gid: number }, log: (l: string) => void) {
-  for (const start of dirs) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const st = await fs.stat(dir);
-      const bit = st.uid === account.uid ? 0o100 : st.gid === account.gid ? 0o010 : 0o001;
-      if ((st.mode & bit) === 0) {
-        await fs.chmod(dir, (st.mode & 0o7777) | 0o001); // search only: names stay unlisted
-        log(`made ${dir} traversable (o+x) so the PostgreSQL user (uid ${account.uid}) can reach its files`);
-      }
-      if (dir === path.dirname(dir)) break;
-    }
-  }
-}
-
-async function loadCredentials(c: Cluster, initialised: boolean): Promise<Credentials> {
-  try {
-    return JSON.parse(await fs.readFile(c.credentialsFile, 'utf8')) as Credentials;
-  } catch (err) {
-    // Not the parser's message: it quotes the file's text, password included.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new Error(`cannot read ${c.credentialsFile}: ${code ?? 'not valid JSON'}`);
-    if (initialised)
-      throw new Error(`${c.credentialsFile} is missing: the password of the cluster in ${c.pgData} is lost`);
-  }
-  // Written before initdb, so a cluster never exists without its password on disk.
-  const creds: Credentials = { user: SUPERUSER, password: randomBytes(24).toString('base64url') };
-  await saveCredentials(c.credentialsFile, creds);
-  return creds;
-}
-
-async function saveCredentials(file: string, creds: Credentials): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  await fs.rename(tmp, file);
-}
-
 async function initCluster(c: Cluster, creds: Credentials, log: (l: string) => void): Promise<void> {
   if ((await fs.readdir(c.pgData).catch(() => [])).length > 0) {
     throw new Error(`${c.pgData} exists but holds no PostgreSQL cluster (interrupted first start?): remove it`);
@@ -268,14 +218,6 @@ async function runningPort(c: Cluster): Promise<number | null> {
   return Number(lines[3]) || null; // line 4 of postmaster.pid is the port
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
-  } catch {
-    return false; // gone, or no /proc (not Linux): pg_ctl status already answered
-  }
-}
-
 async function startServer(c: Cluster, wanted: number | undefined, last: number | undefined, log: (l: string) => void) {
   for (let attempt = 1; ; attempt++) {
     const port = wanted ?? (last ? await bindable(last) : null) ?? (await bindable(0));
@@ -308,55 +250,11 @@ async function startServer(c: Cluster, wanted: number | undefined, last: number 
   }
 }
 
-async function prepareDatabase(adminUrl: string, port: number): Promise<string> {
-  for (const deadline = Date.now() + 60_000; ;) {
-    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const { rows } = await client.query<{ version: string; exists: boolean }>(
-        "SELECT current_setting('server_version') AS version, EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
-        [DATABASE],
-      );
-      // 42P04 duplicate_database: another Gatekeeper created it between our check and CREATE.
-      if (!rows[0]?.exists) {
-        await client.query(`CREATE DATABASE ${DATABASE}`).catch((e: { code?: string }) => {
-          if (e.code !== '42P04') throw e;
-        });
-      }
-      return rows[0]?.version ?? 'unknown';
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      // 57P03: still starting up (an orphan in crash recovery, say); ECONNREFUSED: not listening yet.
-      if ((code === '57P03' || code === 'ECONNREFUSED') && Date.now() < deadline) await delay(250);
-      else throw new Error(`embedded PostgreSQL on 127.0.0.1:${port} is not usable: ${(err as Error).message}`);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-}
-
 async function stopServer(c: Cluster): Promise<void> {
   const r = await run(c.bin.pg_ctl, ['stop', '-D', c.pgData, '-m', 'fast', '-w', '-t', '120'], c.account);
   if (r.code !== 0 && (await runningPort(c)) !== null) {
     throw new Error(`could not stop embedded PostgreSQL: ${firstLine(r.stderr)}`);
   }
-}
-
-/** `port` (0: any free one) if it can be bound on 127.0.0.1 right now, else null. */
-function bindable(port: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(null));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-      const bound = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(bound));
-    });
-  });
-}
-
-function portInUse(port: number): Error {
-  return new Error(`port ${port} on 127.0.0.1 is already in use`);
 }
 
 type RunResult = { code: number; stdout: string; stderr: string };

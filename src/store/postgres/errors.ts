@@ -6,14 +6,11 @@
  * The original error is kept as `cause`; messages never hold a password or a stack.
  */
 import { GatekeeperError } from '../../errors.js';
+import { emailTaken, idTaken, usernameTaken } from '../rules.js';
+import { describeServerAddress, type DatabaseTarget } from './database-config.js';
 
-/** Where the store connects, without the password: `user@host:port/db`. */
-export interface ConnectionTarget {
-  user: string;
-  host: string;
-  port: number;
-  database: string;
-}
+/** Where the store connects, without the password (describeDatabaseTarget in database-config.ts names it). */
+export type ConnectionTarget = DatabaseTarget;
 
 /** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
 const RETRY_AFTER_SECONDS = 5;
@@ -70,22 +67,8 @@ const UNIQUE_VIOLATIONS: Record<string, () => GatekeeperError> = {
   idx_users_username_lower: usernameTaken,
   users_email_key: emailTaken,
   idx_users_email_lower: emailTaken,
-  users_pkey: () => new GatekeeperError('USERNAME_TAKEN', 'A user with that id already exists.'),
+  users_pkey: idTaken,
 };
-
-export function usernameTaken(): GatekeeperError {
-  return new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');
-}
-
-export function emailTaken(): GatekeeperError {
-  return new GatekeeperError('EMAIL_TAKEN', 'That email address is already registered.');
-}
-
-/** `user@host:port/db` for messages and logs. */
-export function formatTarget(target: ConnectionTarget): string {
-  const host = target.host.includes(':') && !target.host.startsWith('/') ? `[${target.host}]` : target.host;
-  return `${target.user}@${host}:${target.port}/${target.database}`;
-}
 
 /**
  * Translates any error thrown by pg into the project's errors, keeping `cause`.
@@ -160,7 +143,7 @@ export function isLostConnection(err: unknown): boolean {
  */
 export function describeConnectionError(err: unknown, target: ConnectionTarget | string): string {
   const t = typeof target === 'string' ? parseTarget(target) : target;
-  const where = `${t.host.includes(':') && !t.host.startsWith('/') ? `[${t.host}]` : t.host}:${t.port}`;
+  const where = describeServerAddress(t);
   const at = `Cannot connect to PostgreSQL at ${where}`;
   if (!isDriverError(err)) return `${at}: ${oneLine(String(err))}.`;
   const code = errorCode(err);
@@ -227,7 +210,7 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
   return `${at}: ${oneLine(message)}${code !== undefined ? ` (${code})` : ''}.`;
 }
 
-/** Parses `user@host:port/db` (the inverse of formatTarget). */
+/** Parses `user@host:port/db` (the inverse of describeDatabaseTarget). */
 export function parseTarget(target: string): ConnectionTarget {
   const match = /^(.*)@(\[[^\]]*\]|[^@]*):(\d+)\/(.*)$/s.exec(target);
   if (!match) return { user: '', host: target, port: 5432, database: '' };

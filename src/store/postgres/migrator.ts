@@ -11,6 +11,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { translateError, type ConnectionTarget } from './errors.js';
+import { createExecutor } from './executor.js';
 import { connectionTarget, type Statement } from './pool.js';
 
 export interface Migration {
@@ -156,24 +157,15 @@ async function appliedVersions(client: pg.ClientBase): Promise<number[]> {
 }
 
 /**
- * Runs `fn` on one connection (taken from the pool and given back, or destroyed if
- * anything failed) and turns connection failures into DATABASE_UNAVAILABLE.
+ * Runs `fn` on one connection (from a pool through the executor, which gives it back
+ * or destroys it if anything failed: it might still hold the lock) and turns
+ * connection failures into DATABASE_UNAVAILABLE.
  */
 async function withClient<T>(db: Queryable, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   const target = targetOf(db);
+  if (db instanceof pg.Pool) return createExecutor(db, { target }).withConnection(fn);
   try {
-    if (!(db instanceof pg.Pool)) return await fn(db);
-    const client = await db.connect();
-    let failed = false;
-    try {
-      return await fn(client);
-    } catch (err) {
-      failed = true;
-      throw err;
-    } finally {
-      // Destroyed rather than reused after a failure: it might still hold the lock.
-      client.release(failed);
-    }
+    return await fn(db);
   } catch (err) {
     throw translateError(err, target);
   }

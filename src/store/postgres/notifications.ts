@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { InvalidationBus } from '../user-state-cache.js';
-import { createPool, type PoolSettings } from './pool.js';
+import { createExecutor } from './executor.js';
+import { connectionTarget, createPool, type PoolSettings } from './pool.js';
 
 const CHANNEL = 'gatekeeper_invalidate';
 const RECONNECT_DELAY_MS = 1_000;
@@ -22,6 +23,7 @@ export async function createNotificationBus(
     { ...settings, poolSize: 1, maxOverflow: 1, echo: false },
     { log, applicationName: 'gatekeeper-notify' },
   );
+  const db = createExecutor(pool, { target: connectionTarget(settings.url) });
   const messageHandlers: Array<(message: string) => void> = [];
   const resetHandlers: Array<() => void> = [];
   const pendingSyncs = new Map<string, () => void>();
@@ -38,6 +40,8 @@ export async function createNotificationBus(
     for (const handler of messageHandlers) handler(payload);
   };
 
+  // The LISTEN connection is held for the bus's whole life, so it is checked out here rather
+  // than through the executor (which gives a connection back after each use); sending goes through it.
   const connect = async (): Promise<void> => {
     const fresh = await pool.connect();
     fresh.on('notification', onNotification);
@@ -77,7 +81,7 @@ export async function createNotificationBus(
     },
     async publish(message: string): Promise<void> {
       try {
-        await pool.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
+        await db.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
       } catch {
         // The write itself went through; other instances fall back to the cache's time limit.
         log(
@@ -95,7 +99,7 @@ export async function createNotificationBus(
       if (client === null) return; // not caching: nothing to wait for
       const marker = `sync:${randomUUID()}`;
       const arrived = new Promise<void>((resolve) => pendingSyncs.set(marker, resolve));
-      await pool.query('SELECT pg_notify($1, $2)', [CHANNEL, marker]);
+      await db.query('SELECT pg_notify($1, $2)', [CHANNEL, marker]);
       await arrived;
     },
     async close(): Promise<void> {
@@ -103,7 +107,7 @@ export async function createNotificationBus(
       const current = client;
       client = null;
       current?.release(true);
-      await pool.end();
+      await db.close();
     },
   };
 }

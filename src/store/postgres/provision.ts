@@ -9,7 +9,9 @@
  */
 import pg from 'pg';
 import { GatekeeperError } from '../../errors.js';
-import { describeConnectionError, formatTarget, isConnectionError } from './errors.js';
+import { describeDatabaseTarget } from './database-config.js';
+import { describeConnectionError, isConnectionError } from './errors.js';
+import { createExecutor } from './executor.js';
 import { OperationProblem } from './operation-problem.js';
 import { connectionTarget, createPool, type PoolSettings } from './pool.js';
 import { passwordMatches, scramVerifier } from './role-password.js';
@@ -34,18 +36,14 @@ const literal = (text: string) => pg.escapeLiteral(text);
  * DATABASE_UNAVAILABLE with one line about the admin connection; missing rights an OperationProblem.
  */
 export async function withAdminConnection<T>(settings: PoolSettings, fn: (client: pg.PoolClient) => Promise<T>) {
-  const pool = createPool({ ...settings, poolSize: 1, maxOverflow: 0 });
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 0 }), {
+    target: connectionTarget(settings.url),
+    translate: (err) => translateAdminError(err, settings.url),
+  });
   try {
-    const client = await pool.connect();
-    try {
-      return await fn(client);
-    } finally {
-      client.release();
-    }
-  } catch (err) {
-    throw translateAdminError(err, settings.url);
+    return await db.withConnection(fn);
   } finally {
-    await pool.end().catch(() => undefined);
+    await db.close().catch(() => undefined);
   }
 }
 
@@ -137,7 +135,7 @@ async function readRole(client: pg.ClientBase, role: string) {
 function translateAdminError(err: unknown, url: string): unknown {
   if (err instanceof OperationProblem || err instanceof GatekeeperError) return err;
   const target = connectionTarget(url);
-  const where = `admin connection ${formatTarget(target)}`;
+  const where = `admin connection ${describeDatabaseTarget(target)}`;
   const hint = 'Give the admin credentials in --admin-url or POSTGRES_ADMIN_URL.';
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);

@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { translateError } from './errors.js';
+import { createExecutor, type Executor } from './executor.js';
 import { loadMigrations, migrate, migrationStatus, type MigrationResult, type MigrationStatus } from './migrator.js';
 import { connectionTarget, createPool, type PoolSettings } from './pool.js';
 
@@ -22,7 +23,7 @@ export interface ConnectionReport {
 
 /** Applies pending migrations as the service role and reports each one. */
 export async function createTables(settings: PoolSettings): Promise<MigrationResult[]> {
-  return withServicePool(settings, (pool) => migrate(pool));
+  return withServicePool(settings, (db) => migrate(db.pool));
 }
 
 /**
@@ -30,9 +31,8 @@ export async function createTables(settings: PoolSettings): Promise<MigrationRes
  * @example const report = await checkServiceConnection(config.database);
  */
 export async function checkServiceConnection(settings: PoolSettings): Promise<ConnectionReport> {
-  return withServicePool(settings, async (pool) => {
-    const client = await pool.connect();
-    try {
+  return withServicePool(settings, (db) =>
+    db.withConnection(async (client) => {
       await client.query('SELECT 1'); // warm-up: the first query on a connection also pays for parsing setup
       const started = performance.now();
       await client.query('SELECT 1');
@@ -58,10 +58,8 @@ export async function checkServiceConnection(settings: PoolSettings): Promise<Co
         schema: { ...status, known: known.length },
         users,
       };
-    } finally {
-      client.release();
-    }
-  });
+    }),
+  );
 }
 
 async function countUsers(client: pg.ClientBase): Promise<number> {
@@ -69,13 +67,14 @@ async function countUsers(client: pg.ClientBase): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-async function withServicePool<T>(settings: PoolSettings, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const pool = createPool({ ...settings, poolSize: 1, maxOverflow: 1 });
+async function withServicePool<T>(settings: PoolSettings, fn: (db: Executor) => Promise<T>): Promise<T> {
+  const target = connectionTarget(settings.url);
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1 }), { target });
   try {
-    return await fn(pool);
+    return await fn(db);
   } catch (err) {
-    throw translateError(err, connectionTarget(settings.url));
+    throw translateError(err, target);
   } finally {
-    await pool.end().catch(() => undefined);
+    await db.close().catch(() => undefined);
   }
 }

@@ -11,8 +11,9 @@
  * Rows come back with this project's snake_case column names, as found: checking
  * them is the caller's job.
  */
-import pg from 'pg';
-import { translateError } from './errors.js';
+import type pg from 'pg';
+import { describeServerAddress } from './database-config.js';
+import { createExecutor } from './executor.js';
 import { OperationProblem } from './operation-problem.js';
 import { connectionTarget, createPool, type PoolSettings } from './pool.js';
 
@@ -39,21 +40,15 @@ export async function openUsersTableReader(
   settings: PoolSettings,
   layout: 'auto' | 'reynard',
 ): Promise<UsersTableReader> {
-  const pool = createPool({ ...settings, poolSize: 1, maxOverflow: 1 });
   const target = connectionTarget(settings.url);
-  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => {
-    try {
-      return await pool.query<R>(text, values);
-    } catch (err) {
-      throw translateError(err, target);
-    }
-  };
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1 }), { target });
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => db.query<R>(text, values);
   try {
     const { rows } = await query<{ column_name: string }>(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users'`,
     );
     const present = new Set(rows.map((r) => r.column_name));
-    const found = detectLayout(present, layout, `${target.database} on ${target.host}:${target.port}`);
+    const found = detectLayout(present, layout, `${target.database} on ${describeServerAddress(target)}`);
     const select = selectList(present, found);
     return {
       layout: found,
@@ -74,10 +69,10 @@ export async function openUsersTableReader(
           if (page.rows.length < size) return;
         }
       },
-      close: () => pool.end(),
+      close: () => db.close(),
     };
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await db.close().catch(() => undefined);
     throw err;
   }
 }

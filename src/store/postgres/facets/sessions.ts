@@ -1,0 +1,165 @@
+/**
+ * The sessions facet on PostgreSQL (src/store/contract/sessions.ts): the SQL of
+ * tables `sessions` and `refresh_tokens`, and the session row mapper.
+ */
+import { UUID_PATTERN } from '../../../core/limits.js';
+import type { SessionRecord, SessionsStore } from '../../contract/sessions.js';
+import { one, type Executor } from '../executor.js';
+
+/** Deadlocks and serialization failures are retried this many times in all. */
+const TRANSACTION_ATTEMPTS = 3;
+
+const COLUMNS = 'id, user_id, created_at, expires_at, revoked_at, revoked_reason';
+
+const SQL = {
+  insert: {
+    text: `WITH session AS (
+        INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $4, $5) RETURNING ${COLUMNS}
+      ), token AS (
+        INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at)
+        SELECT $3, id, expires_at, created_at FROM session
+      )
+      SELECT ${COLUMNS} FROM session`,
+    secretParams: [3],
+  },
+  byId: { text: `SELECT ${COLUMNS} FROM sessions WHERE id = $1` },
+  byToken: {
+    text: `SELECT ${COLUMNS} FROM sessions
+      WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)`,
+    secretParams: [1],
+  },
+  // Rotation locks the session row first, then the token row: the same order as
+  // cleanup() and deleteUser() (parent before child), so they cannot deadlock.
+  lockByToken: {
+    text: `SELECT ${COLUMNS} FROM sessions
+      WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) FOR UPDATE`,
+    secretParams: [1],
+  },
+  lockToken: {
+    text: 'SELECT expires_at, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE',
+    secretParams: [1],
+  },
+  rotate: {
+    text: `WITH used AS (
+        UPDATE refresh_tokens SET used_at = $4 WHERE token_hash = $1
+      ), fresh AS (
+        INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($2, $5, $3, $4)
+      )
+      UPDATE sessions SET expires_at = $3 WHERE id = $5 RETURNING ${COLUMNS}`,
+    secretParams: [1, 2],
+  },
+  revoke: {
+    text: 'UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL',
+  },
+  revokeOfUser: {
+    text: 'UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL',
+  },
+  countActive: { text: 'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > $1' },
+  cleanup: {
+    // Tokens of dead sessions are deleted explicitly (not by the cascade) so that they are counted.
+    text: `WITH dead AS (
+        SELECT id FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= $1
+      ), tokens AS (
+        DELETE FROM refresh_tokens WHERE expires_at <= $1 OR session_id IN (SELECT id FROM dead) RETURNING 1
+      ), removed_sessions AS (
+        DELETE FROM sessions WHERE id IN (SELECT id FROM dead) RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM tokens)::int + (SELECT count(*) FROM removed_sessions)::int AS n`,
+  },
+};
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+function toSession(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+/** @example const sessions = createPostgresSessions(db); */
+export function createPostgresSessions(db: Executor): SessionsStore {
+  const read = async (sql: { text: string }, values: unknown[]) => {
+    const { rows } = await db.query<SessionRow>(sql, values);
+    return rows[0] ? toSession(rows[0]) : null;
+  };
+
+  return {
+    async createSession(session) {
+      const { rows } = await db.query<SessionRow>(SQL.insert, [
+        session.id,
+        session.userId,
+        session.refreshTokenHash,
+        session.createdAt.toISOString(),
+        session.expiresAt.toISOString(),
+      ]);
+      return toSession(one(rows));
+    },
+
+    async getSession(id) {
+      return UUID_PATTERN.test(id) ? read(SQL.byId, [id]) : null;
+    },
+
+    async rotateRefreshToken(oldTokenHash, newTokenHash, newExpiresAt, now) {
+      // Both rows are locked before anything is decided, so of two concurrent rotations
+      // of one token the second waits, then sees `used_at` set and reports reuse.
+      return db.transaction(
+        async (tx) => {
+          const sessions = await tx.query<SessionRow>(SQL.lockByToken, [oldTokenHash]);
+          const session = sessions.rows[0];
+          if (!session || session.revoked_at !== null || session.expires_at <= now) return { status: 'invalid' };
+          const tokens = await tx.query<{ expires_at: Date; used_at: Date | null }>(SQL.lockToken, [oldTokenHash]);
+          const token = tokens.rows[0];
+          if (!token || token.expires_at <= now) return { status: 'invalid' };
+          if (token.used_at !== null) return { status: 'reused', session: toSession(session) };
+          const rotated = await tx.query<SessionRow>(SQL.rotate, [
+            oldTokenHash,
+            newTokenHash,
+            newExpiresAt.toISOString(),
+            now.toISOString(),
+            session.id,
+          ]);
+          return { status: 'rotated', session: toSession(one(rotated.rows)) };
+        },
+        { attempts: TRANSACTION_ATTEMPTS },
+      );
+    },
+
+    async findSessionByRefreshToken(tokenHash) {
+      return read(SQL.byToken, [tokenHash]);
+    },
+
+    async revokeSession(id, reason, now) {
+      if (!UUID_PATTERN.test(id)) return false;
+      const result = await db.query(SQL.revoke, [id, now.toISOString(), reason]);
+      return result.rowCount === 1;
+    },
+
+    async revokeUserSessions(userId, reason, now) {
+      if (!UUID_PATTERN.test(userId)) return 0;
+      const result = await db.query(SQL.revokeOfUser, [userId, now.toISOString(), reason]);
+      return result.rowCount ?? 0;
+    },
+
+    async countActiveSessions(now) {
+      const { rows } = await db.query<{ n: number }>(SQL.countActive, [now.toISOString()]);
+      return one(rows).n;
+    },
+
+    async cleanup(now) {
+      const { rows } = await db.query<{ n: number }>(SQL.cleanup, [now.toISOString()]);
+      return one(rows).n;
+    },
+  };
+}

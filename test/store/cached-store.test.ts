@@ -1,0 +1,6 @@
+import { openPostgresHarness } from './postgres-harness.js';
+import { describeStore } from './store-conformance.js';
+
+// What production runs on PostgreSQL: the store behind the per-process user-state cache and a
+// real LISTEN/NOTIFY bus (src/store/user-state-cache.ts), built as src/compose/open-store.ts builds it.
+describeStore('cached (PostgreSQL + user-state cache)', (now) => openPostgresHarness(now, { cached: true }));

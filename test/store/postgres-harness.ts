@@ -1,0 +1,47 @@
+import pg from 'pg';
+import { createNotificationBus } from '../../src/store/postgres/notifications.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import type { Store } from '../../src/store/store.js';
+import { withUserStateCache } from '../../src/store/user-state-cache.js';
+import { createTestDatabase } from '../support/database.js';
+import type { StoreHarness } from './store-conformance.js';
+
+const TABLES = 'users, sessions, refresh_tokens, settings, login_failures, signing_keys, audit_events';
+
+/**
+ * The conformance harness on a database of its own: the PostgreSQL store alone, or (`cached`)
+ * behind the user-state cache with a real LISTEN/NOTIFY bus, put together as
+ * src/compose/open-store.ts puts them together for the service.
+ */
+export async function openPostgresHarness(now: () => Date, options: { cached: boolean }): Promise<StoreHarness> {
+  const db = await createTestDatabase();
+  const database = {
+    url: db.url,
+    sslMode: null,
+    sslRootCert: null,
+    poolSize: 2,
+    maxOverflow: 8,
+    poolTimeoutSeconds: 10,
+    echo: false,
+  };
+  const inner = await openPostgresStore({ database, now });
+  await Promise.all(Array.from({ length: 10 }, () => inner.health())); // warm connections: real races
+  const bus = options.cached ? await createNotificationBus(database) : null;
+  const store: Store = bus ? withUserStateCache(inner, bus, { ttlMs: 60_000 }) : inner;
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  return {
+    store,
+    reset: async () => {
+      await admin.query(`TRUNCATE ${TABLES} CASCADE`);
+      if (!bus) return;
+      // TRUNCATE bypasses the store, as manual SQL would: tell the caches, and wait until this one has heard.
+      await bus.publish('all');
+      await bus.sync();
+    },
+    close: async () => {
+      await Promise.all([store.close(), admin.end()]);
+      await db.drop();
+    },
+  };
+}
