@@ -7,21 +7,24 @@ import { describe, expect, it } from 'vitest';
  * arrow from a lower layer to a higher one. A module may import its own layer and those below:
  *
  *   entry (main, cli, composition, the public index) → config → http → auth → security | store → core
+ *   library (verifier, express, client: embedded by other apps) → core
  *
  * `config` sits beside the entry points: only they read it; everything below gets options.
  */
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
-type Layer = 'entry' | 'config' | 'http' | 'auth' | 'security' | 'store' | 'core';
+type Layer = 'entry' | 'config' | 'http' | 'auth' | 'security' | 'store' | 'library' | 'core';
 
 /** Which layers each layer may import (besides its own). */
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
-  entry: ['config', 'http', 'auth', 'security', 'store', 'core'],
+  entry: ['config', 'http', 'auth', 'security', 'store', 'library', 'core'],
   config: ['store', 'core'],
   http: ['auth', 'security', 'core'],
   auth: ['security', 'store', 'core'],
   security: ['core'],
   store: ['core'],
+  // What other apps embed without the service: the verifier, the Express middleware, the client.
+  library: ['core'],
   core: [],
 };
 
@@ -34,6 +37,7 @@ function layerOf(file: string): Layer {
   if (['main.ts', 'index.ts', 'cli', 'compose'].includes(top)) return 'entry';
   if (top === 'config.ts' || top === 'config') return 'config';
   if (top === 'http' || top === 'auth' || top === 'security' || top === 'store' || top === 'core') return top;
+  if (top === 'verifier' || top === 'express' || top === 'client') return 'library';
   // errors.ts, version.ts, logger.ts, redaction.ts: the words and tools every layer shares.
   return 'core';
 }
