@@ -6,6 +6,7 @@
  * context is who the audit trail records as `by`.
  */
 import { validateFields } from '../core/validation.js';
+import { throttleKeys } from '../security/throttle.js';
 import type { AuditEventRecord, UserPage, UserRecord, UserStats } from '../store/store.js';
 import { actorName, type Actor, type RequestContext } from './actor.js';
 import {
@@ -87,6 +88,16 @@ export class Administration {
     const count = await this.#deps.store.revokeUserSessions(user.id, 'admin-revoked', this.#deps.now());
     await recordEvent(this.#deps, 'tokens.revoke', user, context, { by: actorName(context.actor), sessions: count });
     return count;
+  }
+
+  /**
+   * Clears the account's failed-login counter on every instance (its username and email
+   * share one key), so a locked-out owner can log in at once; audited as `user.unlock`.
+   */
+  async unlockUser(username: string, context: RequestContext = {}): Promise<void> {
+    const user = await this.getUser(username);
+    await this.#deps.throttle.clear(throttleKeys(user.username, null).account);
+    await recordEvent(this.#deps, 'user.unlock', user, context, { by: actorName(context.actor) });
   }
 
   /** Adds `delta` (negative: takes) atomically; INSUFFICIENT_BALANCE from the store below zero. */

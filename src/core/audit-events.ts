@@ -10,5 +10,6 @@ export const AUDIT_EVENTS = [
   'user.delete',
   'tokens.revoke',
   'key.rotate',
+  'user.unlock',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
