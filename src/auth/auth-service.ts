@@ -84,9 +84,14 @@ export class AuthService {
 
   // --- the user's own account (profile.ts) ----------------------------------------------------
 
-  /** Changes the principal's own profile fields. */
-  updateProfile(principal: Principal, changes: ProfileChanges, context: RequestContext = {}): Promise<UserRecord> {
-    return this.#profile.updateProfile(principal, changes, context);
+  /** Changes the principal's own profile fields; a new email needs `currentPassword` or a recent login. */
+  updateProfile(
+    principal: Principal,
+    changes: ProfileChanges,
+    context: RequestContext = {},
+    currentPassword?: string,
+  ): Promise<UserRecord> {
+    return this.#profile.updateProfile(principal, changes, context, currentPassword);
   }
 
   /** Replaces the password, ends every session of the user and starts a fresh one. */

@@ -137,7 +137,8 @@ export class SignIn {
       await store.revokeSession(result.session.id, 'user-inactive', now);
       throw invalidRefreshToken();
     }
-    return tokenPair(this.#deps, user, result.session.id, newToken, now);
+    // The session's createdAt is its password login: a refresh carries that time on, it does not renew it.
+    return tokenPair(this.#deps, user, result.session.id, newToken, now, result.session.createdAt);
   }
 
   /** Verifies an access token and checks that its session and user are still good. */
@@ -189,7 +190,7 @@ export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise
     createdAt: now,
     expiresAt: new Date(now.getTime() + deps.refreshTokenDays * DAY_MS),
   });
-  return tokenPair(deps, user, session.id, refreshToken, now);
+  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt);
 }
 
 async function tokenPair(
@@ -198,9 +199,10 @@ async function tokenPair(
   sessionId: string,
   refreshToken: string,
   now: Date,
+  authTime: Date,
 ): Promise<TokenPair> {
   return {
-    accessToken: await deps.tokens.issue(user, sessionId, now),
+    accessToken: await deps.tokens.issue(user, sessionId, now, authTime),
     refreshToken,
     tokenType: 'bearer',
     expiresInSeconds: deps.tokens.expiresInSeconds,

@@ -11,5 +11,6 @@ export const AUDIT_EVENTS = [
   'tokens.revoke',
   'key.rotate',
   'user.unlock',
+  'reauth.failure',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

@@ -110,6 +110,13 @@ const ProfileFields = {
 export const UpdateMeBody = Type.Object(
   {
     ...ProfileFields,
+    current_password: Type.Optional(
+      text({
+        minLength: 1,
+        maxLength: LIMITS.passwordMax,
+        description: 'Needed to change the email (unless you logged in within 5 minutes).',
+      }),
+    ),
     role: Type.Optional(Type.Unknown()),
     is_active: Type.Optional(Type.Unknown()),
     yapcoin_balance: Type.Optional(Type.Unknown()),
