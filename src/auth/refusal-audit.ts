@@ -26,6 +26,8 @@ interface OpenInterval {
 export class RefusalAudit {
   readonly #open = new Map<string, OpenInterval>();
   #timer: NodeJS.Timeout | undefined;
+  /** After close(), every refusal is written at once: requests still in flight lose nothing either. */
+  #closed = false;
 
   constructor(
     private readonly audit: AuditTrail,
@@ -35,6 +37,7 @@ export class RefusalAudit {
 
   /** Records one refusal of `key` (writes a row, or counts it for the key's next row). */
   async record(key: string, entry: AuditEntry): Promise<void> {
+    if (this.#closed) return this.#write(entry, 1);
     const at = entry.at.getTime();
     const open = this.#open.get(key);
     if (open && at - open.startedAt < this.intervalSeconds * 1000) {
@@ -60,8 +63,9 @@ export class RefusalAudit {
     }
   }
 
-  /** Writes every counted refusal now and stops the timer: nothing counted is lost on close. */
+  /** Writes every counted refusal now and stops the timer (and aggregating): nothing counted is lost on close. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     const open = [...this.#open.values()];

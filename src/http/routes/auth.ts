@@ -22,6 +22,11 @@ const bearer = [{ bearerAuth: [] }];
 export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
   return async (app) => {
     const authenticated = requireUser(service);
+    // Refusals counted but not yet written to the audit trail are written when the app closes: in
+    // preClose, because the store may already be closed by the time onClose hooks run.
+    app.addHook('preClose', async () => {
+      await service.close();
+    });
 
     app.post(
       '/auth/register',
