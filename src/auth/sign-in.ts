@@ -37,7 +37,11 @@ export class SignIn {
     if (!byAdmin && account.isActive !== undefined) {
       throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
     }
-    const user = await createAccount(this.#deps, account);
+    const ip = context.ip ?? null;
+    // USERNAME_TAKEN / EMAIL_TAKEN tell that an account exists: counted per address (not for admins).
+    const user = await this.#deps.conflicts.guard(byAdmin ? null : ip, this.#deps.now(), () =>
+      createAccount(this.#deps, account, ip === null ? [] : [{ key: `ip:${ip}` }]),
+    );
     await recordEvent(this.#deps, 'register', user, context, {
       role: user.role,
       by: byAdmin ? actorName(context.actor) : null,
