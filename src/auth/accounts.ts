@@ -7,14 +7,22 @@ import type { AuditEventType } from '../core/audit-events.js';
 import type { Role } from '../core/roles.js';
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
+import type { WorkClaim } from '../security/work-queue.js';
 import type { UserRecord } from '../store/store.js';
 import { actorName, type RequestContext } from './actor.js';
 import { describeChanges, subjectOf } from './audit-trail.js';
 import type { UseCaseDeps } from './deps.js';
 import type { NewAccount, ProfileChanges } from './types.js';
 
-/** Validates, hashes and stores a new account; roles and activity as given (authority is the caller's check). */
-export async function createAccount(deps: UseCaseDeps, account: NewAccount): Promise<UserRecord> {
+/**
+ * Validates, hashes and stores a new account; roles and activity as given (authority is the
+ * caller's check). The hash is charged to `claims` (the client address: its fair share of the queue).
+ */
+export async function createAccount(
+  deps: UseCaseDeps,
+  account: NewAccount,
+  claims: readonly WorkClaim[] = [],
+): Promise<UserRecord> {
   validateFields(
     {
       username: account.username,
@@ -25,12 +33,17 @@ export async function createAccount(deps: UseCaseDeps, account: NewAccount): Pro
     },
     deps.passwordPolicy,
   );
-  deps.hasher.queue.admit();
-  // Fail fast on a taken name before spending a hash on it; the store's unique index stays the real guard.
-  if (await deps.store.getUserByUsername(account.username)) {
-    throw new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');
+  const ticket = deps.hasher.queue.reserve(claims);
+  let passwordHash: string;
+  try {
+    // Fail fast on a taken name before spending a hash on it; the store's unique index stays the real guard.
+    if (await deps.store.getUserByUsername(account.username)) {
+      throw new GatekeeperError('USERNAME_TAKEN', 'That username is already taken.');
+    }
+    passwordHash = await deps.hasher.hash(account.password, ticket);
+  } finally {
+    ticket.release();
   }
-  const passwordHash = await deps.hasher.hash(account.password);
   return deps.store.createUser({
     username: account.username,
     passwordHash,

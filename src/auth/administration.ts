@@ -6,6 +6,8 @@
  * context is who the audit trail records as `by`.
  */
 import { validateFields } from '../core/validation.js';
+import { invalidField } from '../errors.js';
+import { throttleKeys } from '../security/throttle.js';
 import type { AuditEventRecord, UserPage, UserRecord, UserStats } from '../store/store.js';
 import { actorName, type Actor, type RequestContext } from './actor.js';
 import {
@@ -21,6 +23,16 @@ import type { UseCaseDeps } from './deps.js';
 import type { SignIn } from './sign-in.js';
 import type { AdminChanges, AuditQueryInput, NewAccount, UserListQuery } from './types.js';
 
+/** The largest `skip` of a user list: far past any real user count, and well inside what every store can page. */
+export const SKIP_MAX = 1_000_000_000;
+
+/** The largest yapcoin balance: the seed's `yapcoin_balance INTEGER` column (kept as it is). */
+export const BALANCE_MAX = 2_147_483_647;
+
+function balanceTooLarge() {
+  return invalidField('delta', `The balance cannot go above ${BALANCE_MAX}.`);
+}
+
 /** The administration use cases; AuthService delegates to them. */
 export class Administration {
   readonly #deps: UseCaseDeps;
@@ -31,7 +43,14 @@ export class Administration {
     this.#signIn = signIn;
   }
 
-  listUsers(query: UserListQuery): Promise<UserPage> {
+  /** VALIDATION_ERROR for a skip or limit no store could page by (the schema's coercion lets "Infinity" through). */
+  async listUsers(query: UserListQuery): Promise<UserPage> {
+    if (!Number.isSafeInteger(query.skip) || query.skip < 0 || query.skip > SKIP_MAX) {
+      throw invalidField('skip', `Skip must be a whole number from 0 to ${SKIP_MAX}.`);
+    }
+    if (!Number.isSafeInteger(query.limit) || query.limit < 1 || query.limit > 1000) {
+      throw invalidField('limit', 'Limit must be a whole number from 1 to 1000.');
+    }
     return this.#deps.store.listUsers(query);
   }
 
@@ -89,11 +108,43 @@ export class Administration {
     return count;
   }
 
-  /** Adds `delta` (negative: takes) atomically; INSUFFICIENT_BALANCE from the store below zero. */
-  async addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
+  /**
+   * Clears the account's failed-login counter on every instance (its username and email
+   * share one key), so a locked-out owner can log in at once; audited as `user.unlock`.
+   */
+  async unlockUser(username: string, context: RequestContext = {}): Promise<void> {
     const user = await this.getUser(username);
-    const balance = await this.#deps.store.addToBalance(user.id, delta);
+    await this.#deps.throttle.clear(throttleKeys(user.username, null).account);
+    await recordEvent(this.#deps, 'user.unlock', user, context, { by: actorName(context.actor) });
+  }
+
+  /**
+   * Adds `delta` (negative: takes) atomically; INSUFFICIENT_BALANCE from the store below
+   * zero, VALIDATION_ERROR when the delta or the balance would leave the seed's INTEGER
+   * column (±2^31 − 1), the same on every store.
+   */
+  async addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
+    const { store } = this.#deps;
+    if (!Number.isSafeInteger(delta) || Math.abs(delta) > BALANCE_MAX) {
+      throw invalidField('delta', `Delta must be a whole number between -${BALANCE_MAX} and ${BALANCE_MAX}.`);
+    }
+    const user = await this.getUser(username);
+    if (user.yapcoinBalance + delta > BALANCE_MAX) throw balanceTooLarge();
+    let balance: number | null;
+    try {
+      balance = await store.addToBalance(user.id, delta);
+    } catch (err) {
+      // A concurrent add got there first: PostgreSQL refuses the overflow (22003, numeric value out of
+      // range), which its store passes on untranslated; it is still the caller's number, not a fault.
+      if ((err as { code?: unknown }).code === '22003') throw balanceTooLarge();
+      throw err;
+    }
     if (balance === null) throw userNotFound();
+    if (balance > BALANCE_MAX) {
+      // The memory store has no column to refuse it: take the delta back, as PostgreSQL would not have added it.
+      await store.addToBalance(user.id, -delta);
+      throw balanceTooLarge();
+    }
     return { username: user.username, balance };
   }
 

@@ -14,7 +14,7 @@
 import type { AuditEventRecord, PoolFigures, UserPage, UserRecord, UserStats } from '../store/store.js';
 import type { Actor, RequestContext } from './actor.js';
 import { Administration } from './administration.js';
-import { resolveDeps, type AuthServiceOptions } from './deps.js';
+import { resolveDeps, type AuthServiceOptions, type UseCaseDeps } from './deps.js';
 import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenance.js';
 import { Profile } from './profile.js';
 import { SignIn } from './sign-in.js';
@@ -44,9 +44,11 @@ export class AuthService {
   readonly #profile: Profile;
   readonly #admin: Administration;
   readonly #maintenance: Maintenance;
+  readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
     const deps = resolveDeps(options);
+    this.#deps = deps;
     this.#signIn = new SignIn(deps);
     this.#profile = new Profile(deps);
     this.#admin = new Administration(deps, this.#signIn);
@@ -82,9 +84,14 @@ export class AuthService {
 
   // --- the user's own account (profile.ts) ----------------------------------------------------
 
-  /** Changes the principal's own profile fields. */
-  updateProfile(principal: Principal, changes: ProfileChanges, context: RequestContext = {}): Promise<UserRecord> {
-    return this.#profile.updateProfile(principal, changes, context);
+  /** Changes the principal's own profile fields; a new email needs `currentPassword` or a recent login. */
+  updateProfile(
+    principal: Principal,
+    changes: ProfileChanges,
+    context: RequestContext = {},
+    currentPassword?: string,
+  ): Promise<UserRecord> {
+    return this.#profile.updateProfile(principal, changes, context, currentPassword);
   }
 
   /** Replaces the password, ends every session of the user and starts a fresh one. */
@@ -134,6 +141,11 @@ export class AuthService {
     return this.#admin.revokeTokens(username, context);
   }
 
+  /** Clears the account's failed-login counter (an admin's remedy for a lockout). */
+  unlockUser(username: string, context: RequestContext = {}): Promise<void> {
+    return this.#admin.unlockUser(username, context);
+  }
+
   /** Adds to (or takes from) the yapcoin balance atomically. */
   addYapcoins(username: string, delta: number): Promise<{ username: string; balance: number }> {
     return this.#admin.addYapcoins(username, delta);
@@ -169,6 +181,11 @@ export class AuthService {
   /** The store's health and kind, for /health. */
   health(): Promise<ServiceHealth> {
     return this.#maintenance.health();
+  }
+
+  /** Writes what the service still holds for the audit trail (aggregated refusals); call once, at shutdown. */
+  close(): Promise<void> {
+    return this.#deps.refusals.close();
   }
 
   /** The connection pool's figures (null without a pool), for /metrics. */

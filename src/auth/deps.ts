@@ -10,6 +10,8 @@ import type { AccessTokens } from '../security/tokens.js';
 import type { Store } from '../store/store.js';
 import { AuditTrail } from './audit-trail.js';
 import { LoginThrottle } from './login-throttle.js';
+import { RefusalAudit } from './refusal-audit.js';
+import { ConflictThrottle, DEFAULT_REGISTER_IP_MAX_CONFLICTS } from './conflict-throttle.js';
 
 /** How the service's logger is called (pino's shape). */
 export interface ServiceLog {
@@ -30,6 +32,11 @@ export interface AuthServiceOptions {
   throttle?: ThrottlePolicy;
   /** Audit events older than this are purged (GATEKEEPER_AUDIT_RETENTION_DAYS, default 90). */
   auditRetentionDays?: number;
+  /**
+   * USERNAME_TAKEN/EMAIL_TAKEN answers per client address and login window (registration and
+   * profile changes) before 429; default 20 (proposed GATEKEEPER_REGISTER_IP_MAX_CONFLICTS).
+   */
+  registerIpMaxConflicts?: number;
   now?: () => Date;
   log?: ServiceLog;
 }
@@ -46,13 +53,21 @@ export interface UseCaseDeps {
   now: () => Date;
   log: ServiceLog | undefined;
   throttle: LoginThrottle;
+  /** Counts the answers that tell whether a username or email exists, per address. */
+  conflicts: ConflictThrottle;
   audit: AuditTrail;
+  /** Aggregated audit rows of refused attempts; close() writes what it still counts. */
+  refusals: RefusalAudit;
 }
 
 export const DAY_MS = 86_400_000;
 
 /** Applies the defaults of AuthServiceOptions. */
 export function resolveDeps(options: AuthServiceOptions): UseCaseDeps {
+  const now = options.now ?? (() => new Date());
+  const policy = options.throttle ?? DEFAULT_THROTTLE_POLICY;
+  const audit = new AuditTrail(options.store, options.log);
+  const refusals = new RefusalAudit(audit, now);
   return {
     store: options.store,
     hasher: options.hasher,
@@ -61,9 +76,14 @@ export function resolveDeps(options: AuthServiceOptions): UseCaseDeps {
     refreshTokenDays: options.refreshTokenDays,
     allowRegistration: options.allowRegistration,
     auditRetentionDays: options.auditRetentionDays ?? 90,
-    now: options.now ?? (() => new Date()),
+    now,
     log: options.log,
-    throttle: new LoginThrottle(options.store, options.throttle ?? DEFAULT_THROTTLE_POLICY),
-    audit: new AuditTrail(options.store, options.log),
+    throttle: new LoginThrottle(options.store, policy, refusals),
+    conflicts: new ConflictThrottle(options.store, {
+      windowSeconds: policy.windowSeconds,
+      maxConflicts: options.registerIpMaxConflicts ?? DEFAULT_REGISTER_IP_MAX_CONFLICTS,
+    }),
+    audit,
+    refusals,
   };
 }

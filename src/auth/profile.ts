@@ -1,15 +1,27 @@
 /**
  * A signed-in user's own account: profile changes and password changes. The
  * user is the actor here, so the audit trail records them as `by`.
+ *
+ * A valid access token is not proof of the password (it may be stolen, or a
+ * session left open), so the two changes that take an account over ask again:
+ * change-password always, and an email change (the address password recovery
+ * will trust) unless the login is at most REAUTH_SECONDS old. Every check of
+ * `current_password` counts against the account's login throttle.
  */
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
+import { throttleKeys } from '../security/throttle.js';
+import type { WorkTicket } from '../security/work-queue.js';
 import type { UserRecord } from '../store/store.js';
 import { userActor, type RequestContext } from './actor.js';
 import { mustExist, recordEvent, recordUpdate, validateProfile } from './accounts.js';
+import { subjectOf } from './audit-trail.js';
 import type { UseCaseDeps } from './deps.js';
 import { startSession } from './sign-in.js';
 import type { Principal, ProfileChanges, TokenPair } from './types.js';
+
+/** How recent a password login must be to change the email without `current_password`. */
+export const REAUTH_SECONDS = 300;
 
 /** The self-service use cases; AuthService delegates to them. */
 export class Profile {
@@ -19,13 +31,24 @@ export class Profile {
     this.#deps = deps;
   }
 
+  /**
+   * Changes the principal's own profile. A new `email` needs `currentPassword`, or a
+   * login within REAUTH_SECONDS (the token's auth_time), else REAUTHENTICATION_REQUIRED.
+   */
   async updateProfile(
     principal: Principal,
     changes: ProfileChanges,
     context: RequestContext = {},
+    currentPassword?: string,
   ): Promise<UserRecord> {
+    const { store, conflicts } = this.#deps;
     validateProfile(this.#deps, changes);
-    const updated = mustExist(await this.#deps.store.updateUser(principal.user.id, changes));
+    if (changes.email !== undefined && !sameEmail(changes.email, principal.user.email)) {
+      await this.#reauthenticate(principal, currentPassword, context);
+    }
+    const updated = mustExist(
+      await conflicts.guard(context.ip, this.#deps.now(), () => store.updateUser(principal.user.id, changes)),
+    );
     await recordUpdate(this.#deps, principal.user, updated, { ...context, actor: userActor(principal.user) });
     return updated;
   }
@@ -38,15 +61,84 @@ export class Profile {
     context: RequestContext = {},
   ): Promise<TokenPair> {
     const { store, hasher } = this.#deps;
-    hasher.queue.admit();
-    const user = mustExist(await store.getUserById(principal.user.id));
-    const current = await hasher.verify(user.passwordHash, currentPassword);
-    if (!current.ok) throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
-    validateFields({ password: { field: 'new_password', value: newPassword } }, this.#deps.passwordPolicy);
-    const passwordHash = await hasher.hash(newPassword);
-    const updated = mustExist(await store.updateUser(user.id, { passwordHash }));
-    const revoked = await store.revokeUserSessions(user.id, 'password-changed', this.#deps.now());
-    await recordEvent(this.#deps, 'password.change', user, context, { by: user.username, sessions_revoked: revoked });
-    return startSession(this.#deps, updated);
+    const ip = context.ip ?? null;
+    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+    try {
+      const user = mustExist(await store.getUserById(principal.user.id));
+      await this.#checkPassword(user, currentPassword, 'change-password', context, ticket);
+      validateFields({ password: { field: 'new_password', value: newPassword } }, this.#deps.passwordPolicy);
+      const passwordHash = await hasher.hash(newPassword, ticket);
+      const updated = mustExist(await store.updateUser(user.id, { passwordHash }));
+      const revoked = await store.revokeUserSessions(user.id, 'password-changed', this.#deps.now());
+      await recordEvent(this.#deps, 'password.change', user, context, {
+        by: user.username,
+        sessions_revoked: revoked,
+      });
+      return await startSession(this.#deps, updated);
+    } finally {
+      ticket.release();
+    }
   }
+
+  async #reauthenticate(principal: Principal, currentPassword: string | undefined, context: RequestContext) {
+    if (currentPassword !== undefined) {
+      const ip = context.ip ?? null;
+      const ticket = this.#deps.hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+      try {
+        const user = mustExist(await this.#deps.store.getUserById(principal.user.id));
+        await this.#checkPassword(user, currentPassword, 'change-email', context, ticket);
+      } finally {
+        ticket.release();
+      }
+      return;
+    }
+    const authTime = principal.claims.auth_time;
+    const age = this.#deps.now().getTime() / 1000 - (authTime ?? Number.NEGATIVE_INFINITY);
+    if (age > REAUTH_SECONDS) {
+      throw new GatekeeperError(
+        'REAUTHENTICATION_REQUIRED',
+        'Changing the email needs current_password (or a login within the last 5 minutes).',
+      );
+    }
+  }
+
+  /**
+   * Verifies `password` as the account's, charged to the login throttle like a login:
+   * TOO_MANY_ATTEMPTS while locked, INVALID_PASSWORD (audited as reauth.failure) when wrong.
+   */
+  async #checkPassword(
+    user: UserRecord,
+    password: string,
+    action: 'change-password' | 'change-email',
+    context: RequestContext,
+    ticket: WorkTicket,
+  ): Promise<void> {
+    const { throttle, hasher, audit } = this.#deps;
+    const ip = context.ip ?? null;
+    const keys = throttleKeys(user.username, ip);
+    const base = { event: 'reauth.failure' as const, at: this.#deps.now(), ip, ...subjectOf(user) };
+    ticket.claim({ key: keys.account });
+    const attempt = await throttle.charge(keys, { ...base, detail: { action, reason: 'throttled' } });
+    if (attempt.addressThrottled) {
+      ticket.claim({ key: `throttled-${keys.ip}`, share: Math.max(1, Math.floor(hasher.queue.share / 4)) });
+    }
+    const result = await hasher.verify(user.passwordHash, password, ticket);
+    if (result.ok) {
+      await throttle.recordSuccess(attempt);
+      return;
+    }
+    const entry = { ...base, detail: { action, reason: 'wrong-password' } };
+    const wait = await throttle.recordFailure(attempt, entry);
+    await audit.record(entry);
+    if (wait !== null) {
+      throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed attempts; try again later.', {
+        retryAfterSeconds: wait,
+      });
+    }
+    throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
+  }
+}
+
+function sameEmail(a: string | null, b: string | null): boolean {
+  return (a?.toLowerCase() ?? null) === (b?.toLowerCase() ?? null);
 }

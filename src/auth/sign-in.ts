@@ -37,7 +37,11 @@ export class SignIn {
     if (!byAdmin && account.isActive !== undefined) {
       throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
     }
-    const user = await createAccount(this.#deps, account);
+    const ip = context.ip ?? null;
+    // USERNAME_TAKEN / EMAIL_TAKEN tell that an account exists: counted per address (not for admins).
+    const user = await this.#deps.conflicts.guard(byAdmin ? null : ip, this.#deps.now(), () =>
+      createAccount(this.#deps, account, ip === null ? [] : [{ key: `ip:${ip}` }]),
+    );
     await recordEvent(this.#deps, 'register', user, context, {
       role: user.role,
       by: byAdmin ? actorName(context.actor) : null,
@@ -47,48 +51,62 @@ export class SignIn {
 
   /**
    * Unknown user, wrong password and inactive account take one path and give one
-   * error; past the throttle thresholds the attempt is refused with
-   * TOO_MANY_ATTEMPTS before any password is verified.
+   * error. The account is charged before its password is verified and refused with
+   * TOO_MANY_ATTEMPTS while locked (login-throttle.ts). An address past its own
+   * limit is still verified, with a small share of the hash queue, and only its
+   * failures get 429: a correct password is never refused because of its address.
    */
   async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
     const { store, hasher, throttle, audit } = this.#deps;
-    // Under a flood, refuse while the hash queue is full before any database work: the
-    // reads would be wasted, and hundreds of them waiting for the pool cost memory.
-    hasher.queue.admit();
     const now = this.#deps.now();
     const ip = context.ip ?? null;
-    const user = await store.getUserByLogin(login);
-    // A found user is counted under its stored name, so its username and its email share one budget.
-    const keys = throttleKeys(user?.username ?? login, ip);
-    const check = await throttle.check(keys, now);
-    const attempted = user ? subjectOf(user) : { username: login, userId: null };
-    if (check.retryAfterSeconds !== null) {
-      await audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: 'throttled' } });
-      throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed logins; try again later.', {
-        retryAfterSeconds: check.retryAfterSeconds,
-      });
+    const attempted = { username: login, userId: null };
+    const refusal = { event: 'login.failure' as const, at: now, ip, detail: { reason: 'throttled' } };
+    // A login refused a moment ago is refused again without a read, a hash or a new audit row.
+    await throttle.refuseIfCached(login, { ...refusal, ...attempted });
+    // Under a flood, refuse while the hash queue (or this address's share of it) is full,
+    // before any database work: the reads would be wasted, and waiting for the pool costs memory.
+    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+    try {
+      const user = await store.getUserByLogin(login);
+      // A found user is counted under its stored name, so its username and its email share one budget.
+      const keys = throttleKeys(user?.username ?? login, ip);
+      const subject = user ? subjectOf(user) : attempted;
+      ticket.claim({ key: keys.account });
+      const attempt = await throttle.charge(keys, { ...refusal, ...subject }, [login]);
+      if (attempt.addressThrottled) {
+        ticket.claim({ key: `throttled-${keys.ip}`, share: Math.max(1, Math.floor(hasher.queue.share / 4)) });
+      }
+      let failure: 'unknown-user' | 'wrong-password' | 'inactive' | null;
+      let needsRehash = false;
+      if (!user) {
+        // Verify a dummy hash so unknown users take as long as known ones.
+        await hasher.verifyDummy(password, ticket);
+        failure = 'unknown-user';
+      } else {
+        const result = await hasher.verify(user.passwordHash, password, ticket);
+        failure = !result.ok ? 'wrong-password' : !user.isActive ? 'inactive' : null;
+        needsRehash = result.needsRehash;
+      }
+      if (failure !== null || !user) {
+        const entry = { event: 'login.failure' as const, at: now, ip, ...subject, detail: { reason: failure } };
+        const wait = await throttle.recordFailure(attempt, entry, [login]);
+        await audit.record(entry);
+        if (wait !== null) {
+          throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed attempts; try again later.', {
+            retryAfterSeconds: wait,
+          });
+        }
+        throw new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
+      }
+      await throttle.recordSuccess(attempt);
+      if (needsRehash) await this.#rehash(user, password);
+      const tokens = await startSession(this.#deps, user);
+      await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
+      return tokens;
+    } finally {
+      ticket.release();
     }
-    let failure: 'unknown-user' | 'wrong-password' | 'inactive' | null;
-    let needsRehash = false;
-    if (!user) {
-      // Verify a dummy hash so unknown users take as long as known ones.
-      await hasher.verifyDummy(password);
-      failure = 'unknown-user';
-    } else {
-      const result = await hasher.verify(user.passwordHash, password);
-      failure = !result.ok ? 'wrong-password' : !user.isActive ? 'inactive' : null;
-      needsRehash = result.needsRehash;
-    }
-    if (failure !== null || !user) {
-      await throttle.recordFailure(keys, now);
-      await audit.record({ event: 'login.failure', at: now, ip, ...attempted, detail: { reason: failure } });
-      throw new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
-    }
-    await throttle.recordSuccess(keys, check);
-    if (needsRehash) await this.#rehash(user, password);
-    const tokens = await startSession(this.#deps, user);
-    await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
-    return tokens;
   }
 
   async refresh(refreshToken: string, context: RequestContext = {}): Promise<TokenPair> {
@@ -123,7 +141,8 @@ export class SignIn {
       await store.revokeSession(result.session.id, 'user-inactive', now);
       throw invalidRefreshToken();
     }
-    return tokenPair(this.#deps, user, result.session.id, newToken, now);
+    // The session's createdAt is its password login: a refresh carries that time on, it does not renew it.
+    return tokenPair(this.#deps, user, result.session.id, newToken, now, result.session.createdAt);
   }
 
   /** Verifies an access token and checks that its session and user are still good. */
@@ -175,7 +194,7 @@ export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise
     createdAt: now,
     expiresAt: new Date(now.getTime() + deps.refreshTokenDays * DAY_MS),
   });
-  return tokenPair(deps, user, session.id, refreshToken, now);
+  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt);
 }
 
 async function tokenPair(
@@ -184,9 +203,10 @@ async function tokenPair(
   sessionId: string,
   refreshToken: string,
   now: Date,
+  authTime: Date,
 ): Promise<TokenPair> {
   return {
-    accessToken: await deps.tokens.issue(user, sessionId, now),
+    accessToken: await deps.tokens.issue(user, sessionId, now, authTime),
     refreshToken,
     tokenType: 'bearer',
     expiresInSeconds: deps.tokens.expiresInSeconds,

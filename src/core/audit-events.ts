@@ -10,5 +10,7 @@ export const AUDIT_EVENTS = [
   'user.delete',
   'tokens.revoke',
   'key.rotate',
+  'user.unlock',
+  'reauth.failure',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

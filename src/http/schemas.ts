@@ -3,6 +3,7 @@ import { USERNAME_PATTERN } from '../core/validation.js';
 import { ERROR_CODES } from '../errors.js';
 import { AUDIT_EVENTS, type AuditEventType } from '../core/audit-events.js';
 import { LIMITS } from '../core/limits.js';
+import { BALANCE_MAX, SKIP_MAX } from '../auth/administration.js';
 
 /** One definition per shape: Fastify validates with it and the OpenAPI document is generated from it. */
 
@@ -110,6 +111,13 @@ const ProfileFields = {
 export const UpdateMeBody = Type.Object(
   {
     ...ProfileFields,
+    current_password: Type.Optional(
+      text({
+        minLength: 1,
+        maxLength: LIMITS.passwordMax,
+        description: 'Needed to change the email (unless you logged in within 5 minutes).',
+      }),
+    ),
     role: Type.Optional(Type.Unknown()),
     is_active: Type.Optional(Type.Unknown()),
     yapcoin_balance: Type.Optional(Type.Unknown()),
@@ -137,7 +145,7 @@ export const UsernameParams = Type.Object({ username: text({ minLength: 1, maxLe
 
 export const ListUsersQuery = Type.Object(
   {
-    skip: Type.Integer({ minimum: 0, default: 0 }),
+    skip: Type.Integer({ minimum: 0, maximum: SKIP_MAX, default: 0 }),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     q: Type.Optional(text({ maxLength: 255 })),
     role: Type.Optional(RoleSchema),
@@ -147,7 +155,7 @@ export const ListUsersQuery = Type.Object(
 );
 
 export const YapcoinBody = Type.Object(
-  { delta: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 }) },
+  { delta: Type.Integer({ minimum: -BALANCE_MAX, maximum: BALANCE_MAX }) },
   { additionalProperties: false },
 );
 

@@ -153,7 +153,13 @@ export function fromProfileBody(body: Static<typeof UpdateMeBody>): ProfileChang
 }
 
 /** The fields of PUT /auth/me's body the schema names, that only an admin may change. */
-const PROFILE_FIELDS: ReadonlySet<string> = new Set(['username', 'email', 'profile_picture_url', 'metadata']);
+const PROFILE_FIELDS: ReadonlySet<string> = new Set([
+  'username',
+  'email',
+  'profile_picture_url',
+  'metadata',
+  'current_password', // not a field of the profile: the proof an email change asks for
+]);
 
 /** The admin-only fields a PUT /auth/me body sets, in the order they were sent (to refuse them by name). */
 export function adminOnlyFieldsOf(body: Static<typeof UpdateMeBody>): string[] {

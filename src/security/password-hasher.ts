@@ -1,5 +1,5 @@
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue, type WorkTicket } from './work-queue.js';
 import type { SecurityLevel } from '../core/security-levels.js';
 import { hasLoneSurrogate } from '../core/validation.js';
 
@@ -84,15 +84,16 @@ export class PasswordHasher {
     this.queue = new WorkQueue(options.concurrency, options.maxQueued);
   }
 
-  hash(password: string): Promise<string> {
-    return this.queue.run(() => argon2Hash(password, { ...this.params, algorithm: ARGON2ID }));
+  /** With a ticket, the job is charged to the ticket's keys (their fair share of the queue). */
+  hash(password: string, ticket?: WorkTicket): Promise<string> {
+    return (ticket ?? this.queue).run(() => argon2Hash(password, { ...this.params, algorithm: ARGON2ID }));
   }
 
-  async verify(stored: string, password: string): Promise<VerifyResult> {
+  async verify(stored: string, password: string, ticket?: WorkTicket): Promise<VerifyResult> {
     const parsed = parseHash(stored);
     if (!parsed || !withinCaps(parsed)) return { ok: false, needsRehash: false };
     this.#remember(parsed);
-    const verified = await this.queue.run(() => argon2Verify(stored, password).catch(() => false));
+    const verified = await (ticket ?? this.queue).run(() => argon2Verify(stored, password).catch(() => false));
     // The binding encodes an unpaired surrogate as U+FFFD, so "\ud800" would match a password holding
     // U+FFFD: the same work is spent, but such a password never verifies.
     const ok = verified && !hasLoneSurrogate(password);
@@ -106,7 +107,7 @@ export class PasswordHasher {
    * security level (or an import of older hashes) unknown users cost what existing users do,
    * not what a hash at the new level would (issue 18 point 8). Returns the parameters it used.
    */
-  async verifyDummy(password: string): Promise<Argon2Params> {
+  async verifyDummy(password: string, ticket?: WorkTicket): Promise<Argon2Params> {
     const params = this.#recent[Math.floor(Math.random() * this.#recent.length)] ?? this.params;
     const key = `${params.memoryCost}:${params.timeCost}:${params.parallelism}`;
     let dummy = this.#dummyHashes.get(key);
@@ -116,7 +117,7 @@ export class PasswordHasher {
       this.#dummyHashes.set(key, dummy);
     }
     const hash = await dummy;
-    await this.queue.run(() => argon2Verify(hash, password).catch(() => false));
+    await (ticket ?? this.queue).run(() => argon2Verify(hash, password).catch(() => false));
     return params;
   }
 

@@ -50,6 +50,12 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /**
+   * When the user last proved their password (the login's time, OIDC's `auth_time`, in
+   * seconds): kept unchanged across refreshes, so "signed in within 5 minutes" means a
+   * password, not a refresh token. Absent in tokens issued before it existed.
+   */
+  auth_time?: number;
 }
 
 export interface TokenSettings {
@@ -84,10 +90,22 @@ export class AccessTokens {
     return this.keys.jwks();
   }
 
-  async issue(user: { id: string; username: string; role: Role }, sessionId: string, now: Date): Promise<string> {
+  /** `authTime`: when the session's password login happened (the session's createdAt); `now` when absent. */
+  async issue(
+    user: { id: string; username: string; role: Role },
+    sessionId: string,
+    now: Date,
+    authTime: Date = now,
+  ): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
     const signing = await this.keys.signingKey();
-    const jwt = new SignJWT({ username: user.username, role: user.role, type: 'access', sid: sessionId })
+    const jwt = new SignJWT({
+      username: user.username,
+      role: user.role,
+      type: 'access',
+      sid: sessionId,
+      auth_time: Math.floor(authTime.getTime() / 1000),
+    })
       .setProtectedHeader(
         signing.kid === null
           ? { alg: this.keys.algorithm, typ: 'JWT' }
@@ -133,7 +151,7 @@ export class AccessTokens {
       }
       throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.', { cause: err });
     }
-    const { sub, username, role, sid, jti, iat, exp, type } = payload as Record<string, unknown>;
+    const { sub, username, role, sid, jti, iat, exp, type, auth_time } = payload as Record<string, unknown>;
     if (
       type !== 'access' ||
       typeof sub !== 'string' ||
@@ -142,11 +160,12 @@ export class AccessTokens {
       typeof jti !== 'string' ||
       typeof iat !== 'number' ||
       typeof exp !== 'number' ||
+      (auth_time !== undefined && typeof auth_time !== 'number') ||
       (role !== 'admin' && role !== 'regular' && role !== 'guest')
     ) {
       throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.');
     }
-    return { sub, username, role, sid, jti, iat, exp };
+    return { sub, username, role, sid, jti, iat, exp, ...(typeof auth_time === 'number' ? { auth_time } : {}) };
   }
 
   async #keyFor(kid: string | undefined): Promise<Key> {

@@ -121,6 +121,20 @@ describe('gatekeeper users', { timeout: 120_000 }, () => {
     expect(missing.stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
   });
 
+  it('unlock clears the failed-login counter that locked an account out (by username and email alike)', async () => {
+    const created = await users(['create', 'locked_out', '--email', 'locked@example.com'], `${PASSWORD}\n`);
+    expect(created.code, created.stderr).toBe(0);
+    const window = 900; // GATEKEEPER_LOGIN_WINDOW_SECONDS' default, which this test's config keeps
+    // Five failures recorded as another instance would: the shared counter, not this process's cache.
+    for (let i = 0; i < 5; i += 1) await api.store.recordLoginFailure('account:locked_out', new Date(), window);
+    const unlocked = await users(['unlock', 'LOCKED_OUT']);
+    expect(unlocked.code, unlocked.stderr).toBe(0);
+    expect(unlocked.stdout.trim()).toBe('failed-login counter of LOCKED_OUT cleared');
+    expect(await api.store.getLoginFailures(['account:locked_out'], new Date(), window)).toEqual([]);
+    expect((await apiLogin('locked@example.com', PASSWORD)).statusCode).toBe(200);
+    expect((await users(['unlock', 'nobody'])).stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
+  });
+
   // `script` gives the command a real terminal, so the prompt path (raw mode, no echo) runs for real.
   it('on a terminal the password is prompted twice and never echoed', async () => {
     const typed = 'Typ3d-On-A-TTY!';

@@ -136,8 +136,9 @@ describe('a flood of concurrent logins at level MEDIUM', () => {
       const ok = responses.filter((r) => r.status === 200);
       const refused = responses.filter((r) => r.status === 503);
       expect(ok.length + refused.length).toBe(FLOOD);
-      // The first CONCURRENCY + QUEUE_MAX arrivals are always admitted; most of the rest are refused at once.
-      expect(ok.length).toBeGreaterThanOrEqual(CONCURRENCY + QUEUE_MAX);
+      // One client (one address, one account) holds at most its fair share of the queue at a time,
+      // max(1, floor(QUEUE_MAX / 4)) jobs: at least that many are admitted; most of the rest are refused at once.
+      expect(ok.length).toBeGreaterThanOrEqual(Math.max(1, Math.floor(QUEUE_MAX / 4)));
       expect(refused.length).toBeGreaterThan(FLOOD / 2);
       for (const r of refused) {
         expect(r.code).toBe('OVERLOADED');

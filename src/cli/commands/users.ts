@@ -150,12 +150,35 @@ const revokeTokens: Command = {
   },
 };
 
+const unlock: Command = {
+  name: 'unlock',
+  summary: "clear a user's failed-login counter (ends a lockout)",
+  help: "Usage: gatekeeper users unlock <username>\n\nClears the account's failed-login counter on every instance, so its owner can log in at once.",
+  options: {},
+  positionals: ['username'],
+  async run(args, io) {
+    const [username = ''] = args.positionals;
+    await withService(io, (service) => service.unlockUser(username, { actor: OPERATOR }));
+    io.out(`failed-login counter of ${username} cleared`);
+    return EXIT_OK;
+  },
+};
+
 export const usersCommand: Command = {
   name: 'users',
   summary: 'create, list and manage users',
   help: 'Usage: gatekeeper users <command> [options]\n\nManages users with the same rules and errors as the admin API.',
   options: {},
-  subcommands: [create, list, setRole, activation('activate'), activation('deactivate'), setPassword, revokeTokens],
+  subcommands: [
+    create,
+    list,
+    setRole,
+    activation('activate'),
+    activation('deactivate'),
+    setPassword,
+    revokeTokens,
+    unlock,
+  ],
 };
 
 function printTable(out: (line: string) => void, header: string[], rows: string[][]): void {

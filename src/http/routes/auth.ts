@@ -22,6 +22,11 @@ const bearer = [{ bearerAuth: [] }];
 export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
   return async (app) => {
     const authenticated = requireUser(service);
+    // Refusals counted but not yet written to the audit trail are written when the app closes: in
+    // preClose, because the store may already be closed by the time onClose hooks run.
+    app.addHook('preClose', async () => {
+      await service.close();
+    });
 
     app.post(
       '/auth/register',
@@ -30,7 +35,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           tags: ['auth'],
           summary: 'Register a new user',
           body: RegisterBody,
-          response: { 201: UserPublicSchema, ...errorResponses(403, 409, 413, 415, 422, 503) },
+          response: { 201: UserPublicSchema, ...errorResponses(403, 409, 413, 415, 422, 429, 503) },
         },
       },
       async (request, reply) => {
@@ -120,7 +125,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Update your own profile',
           security: bearer,
           body: UpdateMeBody,
-          response: { 200: UserPublicSchema, ...errorResponses(401, 403, 409, 422) },
+          response: { 200: UserPublicSchema, ...errorResponses(400, 401, 403, 409, 422, 429, 503) },
         },
       },
       async (request) => {
@@ -128,9 +133,12 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         if (refused.length > 0) {
           throw new GatekeeperError('FORBIDDEN', `Only an admin can change ${refused.join(', ')}.`);
         }
-        const user = await service.updateProfile(principalOf(request), fromProfileBody(request.body), {
-          ip: request.ip,
-        });
+        const user = await service.updateProfile(
+          principalOf(request),
+          fromProfileBody(request.body),
+          { ip: request.ip },
+          request.body.current_password,
+        );
         return toUserPublic(user);
       },
     );
@@ -144,7 +152,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Change your password; every other session ends and a fresh one starts',
           security: bearer,
           body: ChangePasswordBody,
-          response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 422) },
+          response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 422, 429, 503) },
         },
       },
       async (request, reply) => {

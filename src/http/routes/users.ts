@@ -141,6 +141,23 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
+      '/auth/users/:username/unlock',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "Clear a user's failed-login counter, so a locked-out owner can log in at once",
+          security: bearer,
+          params: UsernameParams,
+          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404) },
+        },
+      },
+      async (request) => {
+        await service.unlockUser(request.params.username, contextOf(request));
+        return { message: 'Failed-login counter cleared.' };
+      },
+    );
+
+    app.post(
       '/auth/users/:username/yapcoins',
       {
         schema: {
