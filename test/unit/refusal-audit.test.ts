@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/auth/audit-trail.js';
 import { RefusalAudit } from '../../src/auth/refusal-audit.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { testClock } from '../support/clock.js';
 
 describe('RefusalAudit', () => {
