@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
+import { readAccessClaims, type AccessClaims } from '../core/access-claims.js';
 import { GatekeeperError } from '../errors.js';
 import type { JwtAlgorithm } from '../core/algorithms.js';
 import type { Role } from '../core/roles.js';
@@ -42,21 +43,7 @@ export function hs256Keys(secret: string): SigningKeys {
   };
 }
 
-export interface AccessClaims {
-  sub: string;
-  username: string;
-  role: Role;
-  sid: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  /**
-   * When the user last proved their password (the login's time, OIDC's `auth_time`, in
-   * seconds): kept unchanged across refreshes, so "signed in within 5 minutes" means a
-   * password, not a refresh token. Absent in tokens issued before it existed.
-   */
-  auth_time?: number;
-}
+export type { AccessClaims };
 
 export interface TokenSettings {
   accessTokenMinutes: number;
@@ -151,21 +138,9 @@ export class AccessTokens {
       }
       throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.', { cause: err });
     }
-    const { sub, username, role, sid, jti, iat, exp, type, auth_time } = payload as Record<string, unknown>;
-    if (
-      type !== 'access' ||
-      typeof sub !== 'string' ||
-      typeof username !== 'string' ||
-      typeof sid !== 'string' ||
-      typeof jti !== 'string' ||
-      typeof iat !== 'number' ||
-      typeof exp !== 'number' ||
-      (auth_time !== undefined && typeof auth_time !== 'number') ||
-      (role !== 'admin' && role !== 'regular' && role !== 'guest')
-    ) {
-      throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.');
-    }
-    return { sub, username, role, sid, jti, iat, exp, ...(typeof auth_time === 'number' ? { auth_time } : {}) };
+    const claims = readAccessClaims(payload);
+    if (claims === null) throw new GatekeeperError('INVALID_TOKEN', 'The access token is invalid.');
+    return claims;
   }
 
   async #keyFor(kid: string | undefined): Promise<Key> {

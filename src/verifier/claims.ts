@@ -1,5 +1,5 @@
 import { errors as joseErrors, type JWTPayload } from 'jose';
-import { ROLES } from '../core/roles.js';
+import { readAccessClaims } from '../core/access-claims.js';
 import { GatekeeperError } from '../errors.js';
 import type { VerifiedToken } from './types.js';
 
@@ -36,21 +36,11 @@ export function fromJoseError(err: unknown): GatekeeperError {
 
 /** The access-token claims as src/security/tokens.ts issues them, or INVALID_TOKEN (refresh or other tokens). */
 export function accessClaims(payload: JWTPayload): VerifiedToken {
-  const { sub, username, role, sid, jti, iat, exp, type, iss, aud } = payload as Record<string, unknown>;
-  if (
-    type !== 'access' ||
-    typeof sub !== 'string' ||
-    typeof username !== 'string' ||
-    typeof sid !== 'string' ||
-    typeof jti !== 'string' ||
-    typeof iat !== 'number' ||
-    typeof exp !== 'number' ||
-    !ROLES.some((r) => r === role)
-  ) {
-    throw invalidToken();
-  }
-  const claims: VerifiedToken = { sub, username, role: role as VerifiedToken['role'], sid, jti, iat, exp };
-  if (typeof iss === 'string') claims.iss = iss;
-  if (typeof aud === 'string' || Array.isArray(aud)) claims.aud = aud as string | string[];
-  return claims;
+  const claims = readAccessClaims(payload as Record<string, unknown>);
+  if (claims === null) throw invalidToken();
+  const verified: VerifiedToken = claims;
+  const { iss, aud } = payload;
+  if (typeof iss === 'string') verified.iss = iss;
+  if (typeof aud === 'string' || Array.isArray(aud)) verified.aud = aud;
+  return verified;
 }

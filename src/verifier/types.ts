@@ -1,22 +1,13 @@
-import type { Role } from '../core/roles.js';
+import type { AccessClaims } from '../core/access-claims.js';
 
 /** A `fetch`-compatible function (the global one, undici's, or a test's). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
- * The claims of a Gatekeeper access token that passed verification (docs/API.md, TokenResponse).
- * `iat` and `exp` are seconds since the epoch.
+ * The claims of a Gatekeeper access token that passed verification (docs/API.md, TokenResponse),
+ * plus `iss`/`aud` when the token carries them. `iat`, `exp` and `auth_time` are seconds since the epoch.
  */
-export interface VerifiedToken {
-  /** The user's id. */
-  sub: string;
-  username: string;
-  role: Role;
-  /** The login session (refresh-token family) the token belongs to. */
-  sid: string;
-  jti: string;
-  iat: number;
-  exp: number;
+export interface VerifiedToken extends AccessClaims {
   iss?: string;
   aud?: string | string[];
 }

@@ -40,6 +40,8 @@ describe.each(['EdDSA', 'RS256'] as const)('createVerifier with a JWKS (%s)', (a
       jti,
       iat: NOW.getTime() / 1000,
       exp: NOW.getTime() / 1000 + 1800,
+      // The password login's time: issued without a session start, the token's own iat.
+      auth_time: NOW.getTime() / 1000,
       iss: SETTINGS.issuer,
       aud: SETTINGS.audience,
     });
