@@ -8,12 +8,14 @@ import path from 'node:path';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './core/algorithms.js';
 import { PASSWORD_POLICIES, type PasswordPolicyName } from './core/password-policies.js';
 import { SECURITY_LEVEL_NAMES, type SecurityLevel } from './core/security-levels.js';
+import type { TrustProxy } from './core/client-address.js';
 import { readDatabase } from './config/database.js';
+import { readTrustProxy } from './config/trust-proxy.js';
 import { createReader, show, type Env, type Reader } from './config/env-reader.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
 
-export type { DatabaseConfig, SslMode };
+export type { DatabaseConfig, SslMode, TrustProxy };
 export { describeDatabaseTarget, redactUrl, type DatabaseTarget } from './config/database.js';
 
 export type BackendSetting = 'auto' | 'postgres' | 'embedded' | 'memory';
@@ -44,7 +46,11 @@ export interface Config {
   loginWindowSeconds: number;
   loginAccountMaxFailures: number;
   loginIpMaxFailures: number;
-  trustProxy: boolean;
+  /**
+   * GATEKEEPER_TRUST_PROXY: false (the socket address is the client), a number of proxy hops
+   * (`true` reads as 1), or trusted proxy addresses/CIDRs.
+   */
+  trustProxy: TrustProxy;
   admin: AdminBootstrap | null;
   logLevel: LogLevel;
   /** GATEKEEPER_ACCESS_LOG: one log line per HTTP request (method, path, status, time), default off. */
@@ -160,7 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginWindowSeconds: read.whole('GATEKEEPER_LOGIN_WINDOW_SECONDS', 900, 1),
     loginAccountMaxFailures: read.whole('GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES', 5, 1),
     loginIpMaxFailures: read.whole('GATEKEEPER_LOGIN_IP_MAX_FAILURES', 50, 1),
-    trustProxy: read.bool('GATEKEEPER_TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read, problems),
     admin: readAdmin(read, problems),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     accessLog: read.bool('GATEKEEPER_ACCESS_LOG', false),

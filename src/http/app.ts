@@ -7,6 +7,8 @@ import type { AuthService } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
 import { lazyChildLogger, unredactedLogger } from '../logger.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
+import type { TrustProxy } from '../core/client-address.js';
+import { installClientAddress, proxyTrust } from './client-address.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { createMetrics } from './metrics.js';
@@ -25,7 +27,8 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   /** GATEKEEPER_ACCESS_LOG: one info line per request. */
   accessLog?: boolean;
-  trustProxy?: boolean;
+  /** GATEKEEPER_TRUST_PROXY: false, a hop count, or trusted proxy addresses/CIDRs (src/http/client-address.ts). */
+  trustProxy?: TrustProxy;
   requestTimeoutSeconds?: number;
   /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
   corsOrigins?: readonly string[];
@@ -49,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: proxyTrust(deps.trustProxy ?? false),
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     // Oversized path parameters are refused before routing.
@@ -77,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(null, { ...parseQueryString(body as string) });
   });
 
+  if (deps.trustProxy) installClientAddress(app);
   installCors(app, deps.corsOrigins ?? []);
   // Set before the handler runs, so error responses carry them too. Callback hooks: an async
   // hook costs a promise per request and these do no I/O.
