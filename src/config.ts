@@ -67,6 +67,11 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** GATEKEEPER_WORKERS: HTTP worker processes sharing the port (node:cluster), default 1. */
   workers: number;
+  /**
+   * GATEKEEPER_METRICS_TOKEN: the bearer token /metrics and /health's database part require;
+   * null: served on a loopback HOST only. A secret: never shown in a message.
+   */
+  metricsToken: string | null;
   /** GATEKEEPER_USER_CACHE_SECONDS: per-process cache of session/user state (PostgreSQL only), 0 = off; default 10. */
   userCacheSeconds: number;
 }
@@ -80,6 +85,8 @@ export class ConfigError extends Error {
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'postgres', 'embedded', 'memory'];
 const MIN_SECRET_KEY_LENGTH = 32;
+/** A metrics token is a password for scrapers: short ones can be guessed. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
 
 function readAdmin(read: Reader, problems: string[]): AdminBootstrap | null {
   const username = read.raw('GATEKEEPER_ADMIN_USERNAME');
@@ -147,6 +154,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`GATEKEEPER_SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters (${length})`);
   }
 
+  const metricsToken = read.raw('GATEKEEPER_METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && (metricsToken.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(metricsToken))) {
+    const length = `it has ${metricsToken.length}; value not shown`;
+    problems.push(
+      `GATEKEEPER_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces (${length})`,
+    );
+  }
+
   const config: Config = {
     backend: backendSetting === 'auto' ? (database.explicit ? 'postgres' : 'embedded') : backendSetting,
     dataDir: path.resolve(read.raw('GATEKEEPER_DATA_DIR') ?? './data'),
@@ -177,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
     userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
+    metricsToken,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

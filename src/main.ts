@@ -6,6 +6,7 @@ import { createGatekeeper, type Gatekeeper } from './compose/create-gatekeeper.j
 import { openStore, type OpenedStore } from './compose/open-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
+import { operationsAccessWarning } from './http/operations-access.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -28,6 +29,9 @@ export async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   if (cluster.isWorker) return serveWorker(config, log);
+  // Once per service, not per worker.
+  const accessWarning = operationsAccessWarning(config.metricsToken, config.host);
+  if (accessWarning) log.warn(accessWarning);
   if (config.backend === 'memory') {
     log.warn('GATEKEEPER_BACKEND=memory: users live in process memory and are lost when the process stops.');
     if (config.workers > 1)

@@ -12,6 +12,7 @@ import { installClientAddress, proxyTrust } from './client-address.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { createMetrics } from './metrics.js';
+import { operationsAccess } from './operations-access.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,6 +34,13 @@ export interface AppDeps {
   /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
   corsOrigins?: readonly string[];
   jwks?: () => Promise<{ keys: object[] } | null>;
+  /** GATEKEEPER_METRICS_TOKEN: the bearer token for /metrics and /health's database part; null or absent: none. */
+  metricsToken?: string | null;
+  /**
+   * The address main.ts listens on (HOST). Without a metrics token, /metrics and /health's database
+   * part are served only when it is a loopback address. Absent: 127.0.0.1 (in-process use, tests).
+   */
+  listenHost?: string;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -139,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       health: () => deps.service.health(),
       version: deps.version,
       metrics: metrics.registry,
+      access: operationsAccess(deps.metricsToken ?? null, deps.listenHost ?? '127.0.0.1'),
       jwks: deps.jwks ?? (async () => null),
     }),
   );

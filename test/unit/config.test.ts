@@ -69,6 +69,7 @@ describe('loadConfig defaults', () => {
       requestTimeoutSeconds: 30,
       workers: 1,
       userCacheSeconds: 10,
+      metricsToken: null,
     });
   });
 
@@ -405,6 +406,18 @@ describe('GATEKEEPER_TRUST_PROXY', () => {
 });
 
 describe('loadConfig never echoes a secret', () => {
+  it('a short GATEKEEPER_METRICS_TOKEN is rejected without showing it', () => {
+    const error = configErrorOf({ GATEKEEPER_METRICS_TOKEN: 'hunter2-metrics' });
+    expect(error.problems).toEqual([
+      'GATEKEEPER_METRICS_TOKEN must be at least 16 characters without spaces (it has 15; value not shown)',
+    ]);
+    expect(error.message).not.toContain('hunter2');
+    expect(loadConfig({ GATEKEEPER_METRICS_TOKEN: 'a-long-enough-metrics-token' }).metricsToken).toBe(
+      'a-long-enough-metrics-token',
+    );
+    expect(loadConfig({}).metricsToken).toBeNull();
+  });
+
   it('a short GATEKEEPER_SECRET_KEY is rejected without showing it', () => {
     const error = configErrorOf({ GATEKEEPER_SECRET_KEY: 'hunter2-tiny' });
     expect(error.problems).toEqual([
