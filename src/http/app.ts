@@ -9,6 +9,7 @@ import { lazyChildLogger, unredactedLogger } from '../logger.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { TrustProxy } from '../core/client-address.js';
 import { installClientAddress, proxyTrust } from './client-address.js';
+import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { createMetrics } from './metrics.js';
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: proxyTrust(deps.trustProxy ?? false),
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // What Node's parser refuses (bad request line, oversized headers) gets the API's error shape too.
+    clientErrorHandler: answerClientError,
     // Oversized path parameters are refused before routing.
     routerOptions: { maxParamLength: 300 },
   }).withTypeProvider<TypeBoxTypeProvider>();
