@@ -96,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Set before the handler runs, so error responses carry them too. Callback hooks: an async
   // hook costs a promise per request and these do no I/O.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(securityHeadersFor(request.url));
+    reply.headers(securityHeadersFor(request.url, request.protocol === 'https'));
     done();
   });
   const metrics = createMetrics({ poolFigures: () => deps.service.poolFigures(), hashQueue: deps.hasher.queue });

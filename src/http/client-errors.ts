@@ -40,7 +40,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   const { status, code, detail } = refusalFor(err);
   const body = JSON.stringify({ detail, code });
   const headers: Record<string, string | number> = {
-    ...securityHeadersFor('/'),
+    ...securityHeadersFor('/', 'encrypted' in socket && socket.encrypted === true),
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     connection: 'close',
