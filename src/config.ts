@@ -12,7 +12,7 @@ import type { TrustProxy } from './core/client-address.js';
 import { readDatabase } from './config/database.js';
 import { readTrustProxy } from './config/trust-proxy.js';
 import { createReader, show, type Env, type Reader } from './config/env-reader.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormatSetting, type LogLevel } from './logger.js';
 import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
 
 export type { DatabaseConfig, SslMode, TrustProxy };
@@ -53,6 +53,8 @@ export interface Config {
   trustProxy: TrustProxy;
   admin: AdminBootstrap | null;
   logLevel: LogLevel;
+  /** LOG_FORMAT: `auto` (default: one readable line per entry on a terminal, JSON lines otherwise), `json`, `text`. */
+  logFormat: LogFormatSetting;
   /** GATEKEEPER_ACCESS_LOG: one log line per HTTP request (method, path, status, time), default off. */
   accessLog: boolean;
   /** Argon2 jobs running at once (GATEKEEPER_HASH_CONCURRENCY, default: number of cores). */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readTrustProxy(read, problems),
     admin: readAdmin(read, problems),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     accessLog: read.bool('GATEKEEPER_ACCESS_LOG', false),
     hashConcurrency: read.whole('GATEKEEPER_HASH_CONCURRENCY', os.availableParallelism(), 1),
     hashQueueMax: read.whole('GATEKEEPER_HASH_QUEUE_MAX', 64, 0),

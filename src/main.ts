@@ -7,7 +7,7 @@ import { openStore, type OpenedStore } from './compose/open-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
 import { operationsAccessWarning } from './http/operations-access.js';
-import { createLogger } from './logger.js';
+import { createLogger, resolveLogFormat } from './logger.js';
 import { VERSION } from './version.js';
 
 /**
@@ -27,7 +27,7 @@ export async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(2, err.message);
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, resolveLogFormat(config.logFormat, process.stdout.isTTY));
   if (cluster.isWorker) return serveWorker(config, log);
   // Once per service, not per worker.
   const accessWarning = operationsAccessWarning(config.metricsToken, config.host);

@@ -61,6 +61,7 @@ describe('loadConfig defaults', () => {
       trustProxy: false,
       admin: null,
       logLevel: 'info',
+      logFormat: 'auto',
       accessLog: false,
       hashConcurrency: os.availableParallelism(),
       hashQueueMax: 64,
