@@ -77,6 +77,7 @@ export async function createGatekeeper(config: Config, options: GatekeeperOption
       corsOrigins: config.corsOrigins,
       metricsToken: config.metricsToken,
       listenHost: config.host,
+      ...(opened.alive ? { alive: opened.alive } : {}),
       jwks: () => tokens.jwks(),
     });
     app.addHook('onClose', async () => {

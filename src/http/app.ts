@@ -42,6 +42,8 @@ export interface AppDeps {
    * part are served only when it is a loopback address. Absent: 127.0.0.1 (in-process use, tests).
    */
   listenHost?: string;
+  /** Liveness beyond "the process answers": false makes /health/live 503 (a database given up on). */
+  alive?: () => boolean;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -150,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       health: () => deps.service.health(),
       version: deps.version,
       metrics: metrics.registry,
+      alive: deps.alive ?? (() => true),
       access: operationsAccess(deps.metricsToken ?? null, deps.listenHost ?? '127.0.0.1'),
       jwks: deps.jwks ?? (async () => null),
     }),

@@ -18,6 +18,8 @@ export interface HealthDeps {
   health: () => Promise<ServiceHealth>;
   version: string;
   metrics: Registry;
+  /** False once something the process cannot recover from by itself happened (an embedded database given up on). */
+  alive: () => boolean;
   /** Who may read /metrics and /health's `database` part (GATEKEEPER_METRICS_TOKEN, the listen host). */
   access: OperationsAccess;
   /** The public JWKS, or null for HS256 (no public keys to publish). */
@@ -52,11 +54,20 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['operations'],
-          summary: 'Liveness: 200 while the process serves requests',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          summary: 'Liveness: 200 while the process serves requests; 503 once it needs a restart',
+          response: {
+            200: Type.Object({ status: Type.Literal('ok') }),
+            503: Type.Object({ status: Type.Literal('unavailable') }),
+          },
         },
       },
-      async () => ({ status: 'ok' as const }),
+      async (_request, reply) => {
+        if (deps.alive()) return reply.send({ status: 'ok' as const });
+        return reply
+          .code(503)
+          .header('Cache-Control', 'no-store')
+          .send({ status: 'unavailable' as const });
+      },
     );
 
     app.get(
