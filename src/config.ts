@@ -8,12 +8,14 @@ import path from 'node:path';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './core/algorithms.js';
 import { PASSWORD_POLICIES, type PasswordPolicyName } from './core/password-policies.js';
 import { SECURITY_LEVEL_NAMES, type SecurityLevel } from './core/security-levels.js';
+import type { TrustProxy } from './core/client-address.js';
 import { readDatabase } from './config/database.js';
+import { readTrustProxy } from './config/trust-proxy.js';
 import { createReader, show, type Env, type Reader } from './config/env-reader.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormatSetting, type LogLevel } from './logger.js';
 import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
 
-export type { DatabaseConfig, SslMode };
+export type { DatabaseConfig, SslMode, TrustProxy };
 export { describeDatabaseTarget, redactUrl, type DatabaseTarget } from './config/database.js';
 
 export type BackendSetting = 'auto' | 'postgres' | 'embedded' | 'memory';
@@ -44,9 +46,15 @@ export interface Config {
   loginWindowSeconds: number;
   loginAccountMaxFailures: number;
   loginIpMaxFailures: number;
-  trustProxy: boolean;
+  /**
+   * GATEKEEPER_TRUST_PROXY: false (the socket address is the client), a number of proxy hops
+   * (`true` reads as 1), or trusted proxy addresses/CIDRs.
+   */
+  trustProxy: TrustProxy;
   admin: AdminBootstrap | null;
   logLevel: LogLevel;
+  /** LOG_FORMAT: `auto` (default: one readable line per entry on a terminal, JSON lines otherwise), `json`, `text`. */
+  logFormat: LogFormatSetting;
   /** GATEKEEPER_ACCESS_LOG: one log line per HTTP request (method, path, status, time), default off. */
   accessLog: boolean;
   /** Argon2 jobs running at once (GATEKEEPER_HASH_CONCURRENCY, default: number of cores). */
@@ -61,6 +69,11 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** GATEKEEPER_WORKERS: HTTP worker processes sharing the port (node:cluster), default 1. */
   workers: number;
+  /**
+   * GATEKEEPER_METRICS_TOKEN: the bearer token /metrics and /health's database part require;
+   * null: served on a loopback HOST only. A secret: never shown in a message.
+   */
+  metricsToken: string | null;
   /** GATEKEEPER_USER_CACHE_SECONDS: per-process cache of session/user state (PostgreSQL only), 0 = off; default 10. */
   userCacheSeconds: number;
 }
@@ -74,6 +87,8 @@ export class ConfigError extends Error {
 
 const BACKENDS: readonly BackendSetting[] = ['auto', 'postgres', 'embedded', 'memory'];
 const MIN_SECRET_KEY_LENGTH = 32;
+/** A metrics token is a password for scrapers: short ones can be guessed. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
 
 function readAdmin(read: Reader, problems: string[]): AdminBootstrap | null {
   const username = read.raw('GATEKEEPER_ADMIN_USERNAME');
@@ -141,6 +156,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`GATEKEEPER_SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters (${length})`);
   }
 
+  const metricsToken = read.raw('GATEKEEPER_METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && (metricsToken.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(metricsToken))) {
+    const length = `it has ${metricsToken.length}; value not shown`;
+    problems.push(
+      `GATEKEEPER_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces (${length})`,
+    );
+  }
+
   const config: Config = {
     backend: backendSetting === 'auto' ? (database.explicit ? 'postgres' : 'embedded') : backendSetting,
     dataDir: path.resolve(read.raw('GATEKEEPER_DATA_DIR') ?? './data'),
@@ -160,9 +183,10 @@ export function loadConfig(env: Env = process.env): Config {
     loginWindowSeconds: read.whole('GATEKEEPER_LOGIN_WINDOW_SECONDS', 900, 1),
     loginAccountMaxFailures: read.whole('GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES', 5, 1),
     loginIpMaxFailures: read.whole('GATEKEEPER_LOGIN_IP_MAX_FAILURES', 50, 1),
-    trustProxy: read.bool('GATEKEEPER_TRUST_PROXY', false),
+    trustProxy: readTrustProxy(read, problems),
     admin: readAdmin(read, problems),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     accessLog: read.bool('GATEKEEPER_ACCESS_LOG', false),
     hashConcurrency: read.whole('GATEKEEPER_HASH_CONCURRENCY', os.availableParallelism(), 1),
     hashQueueMax: read.whole('GATEKEEPER_HASH_QUEUE_MAX', 64, 0),
@@ -171,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
     userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
+    metricsToken,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

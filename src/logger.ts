@@ -6,17 +6,67 @@ import { REDACT_PATHS } from './redaction.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** LOG_FORMAT: `auto` (text on a terminal, JSON lines otherwise), `json`, or `text`. */
+export const LOG_FORMATS = ['auto', 'json', 'text'] as const;
+export type LogFormatSetting = (typeof LOG_FORMATS)[number];
+export type LogFormat = Exclude<LogFormatSetting, 'auto'>;
+
 /**
- * JSON logs on stdout with every secret-bearing field redacted. Written asynchronously:
- * lines logged while a write is under way go out together in the next one, so a busy
- * service makes one write for many requests instead of one each; an idle one still
- * writes every line at once. Whatever is pending is written synchronously on exit.
+ * `auto` is text for a person at a terminal and JSON lines for everything else (a log
+ * collector, a file, a pipe), which is what a program reads.
+ * @example resolveLogFormat('auto', process.stdout.isTTY) // 'text' in a terminal
  */
-export function createLogger(level: LogLevel): Logger {
-  return pino(
-    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    pino.destination({ dest: process.stdout.fd, sync: false }),
-  );
+export function resolveLogFormat(setting: LogFormatSetting, isTTY: boolean | undefined): LogFormat {
+  return setting === 'auto' ? (isTTY ? 'text' : 'json') : setting;
+}
+
+/**
+ * Logs on stdout with every secret-bearing field redacted (pino redacts before either
+ * format sees the line). JSON is written asynchronously: lines logged while a write is
+ * under way go out together in the next one, so a busy service makes one write for many
+ * requests instead of one each; whatever is pending is written synchronously on exit.
+ * Text is for a terminal, written line by line.
+ */
+export function createLogger(level: LogLevel, format: LogFormat = 'json'): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (format === 'text') {
+    return pino(options, { write: (line: string) => void process.stdout.write(formatLogLine(line)) });
+  }
+  return pino(options, pino.destination({ dest: process.stdout.fd, sync: false }));
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+/** pino's own fields, shown (or dropped) by the text format itself. */
+const BASE_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'err']);
+
+/**
+ * One pino JSON line as one readable line: time, level, message, the error's message
+ * and any other fields as key=value.
+ * @example formatLogLine('{"level":40,"time":0,"msg":"careful"}') // '00:00:00 WARN  careful\n' (UTC+0)
+ */
+export function formatLogLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+  const time = new Date(typeof entry.time === 'number' ? entry.time : Date.now()).toTimeString().slice(0, 8);
+  const level = (LEVEL_NAMES[entry.level as number] ?? String(entry.level)).padEnd(5);
+  const parts = [time, level, typeof entry.msg === 'string' ? entry.msg : ''];
+  const err = entry.err as { message?: unknown } | undefined;
+  if (err && typeof err.message === 'string') parts.push(`(${err.message})`);
+  for (const [key, value] of Object.entries(entry)) {
+    if (!BASE_FIELDS.has(key)) parts.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+  return `${parts.filter((p) => p !== '').join(' ')}\n`;
 }
 
 /**

@@ -6,7 +6,8 @@ import { createGatekeeper, type Gatekeeper } from './compose/create-gatekeeper.j
 import { openStore, type OpenedStore } from './compose/open-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
-import { createLogger } from './logger.js';
+import { operationsAccessWarning } from './http/operations-access.js';
+import { createLogger, resolveLogFormat } from './logger.js';
 import { VERSION } from './version.js';
 
 /**
@@ -26,8 +27,11 @@ export async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(2, err.message);
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, resolveLogFormat(config.logFormat, process.stdout.isTTY));
   if (cluster.isWorker) return serveWorker(config, log);
+  // Once per service, not per worker.
+  const accessWarning = operationsAccessWarning(config.metricsToken, config.host);
+  if (accessWarning) log.warn(accessWarning);
   if (config.backend === 'memory') {
     log.warn('GATEKEEPER_BACKEND=memory: users live in process memory and are lost when the process stops.');
     if (config.workers > 1)
@@ -39,7 +43,7 @@ export async function main(): Promise<void> {
 
 async function serveSingle(config: Config, log: Logger): Promise<void> {
   const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log }), log);
-  const port = await listen(gatekeeper.app, config);
+  const port = await listenOrExit(gatekeeper, config, log);
   log.info(startLine(config, port, gatekeeper.location));
   onStopSignal(log, () => gatekeeper.app.close());
 }
@@ -52,9 +56,11 @@ async function servePrimary(config: Config, log: Logger): Promise<void> {
   const ports = new Map<number, number>();
   const fork = (): Worker => {
     const worker = cluster.fork();
-    worker.on('message', (message: { ready?: boolean; listening?: number }) => {
+    worker.on('message', (message: { ready?: boolean; listening?: number; cannotListen?: string }) => {
       // Sent only once the worker listens for the answer: an IPC message with no listener is lost.
       if (message.ready) worker.send({ databaseUrl });
+      // Every worker would fail the same way: stop instead of forking new ones forever.
+      if (message.cannotListen !== undefined) void stopAll().then(() => fail(1, message.cannotListen!));
       if (typeof message.listening !== 'number') return;
       ports.set(worker.id, message.listening);
       if (ports.size === config.workers) {
@@ -70,8 +76,10 @@ async function servePrimary(config: Config, log: Logger): Promise<void> {
     });
     return worker;
   };
-  for (let i = 0; i < config.workers; i += 1) fork();
-  onStopSignal(log, async () => {
+  // One stop, however many workers report a failure or signals arrive: each waits for the same one.
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => (stopped ??= stopWorkersAndStore());
+  const stopWorkersAndStore = async (): Promise<void> => {
     stopping = true;
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
@@ -84,7 +92,9 @@ async function servePrimary(config: Config, log: Logger): Promise<void> {
       ),
     );
     await opened.close();
-  });
+  };
+  for (let i = 0; i < config.workers; i += 1) fork();
+  onStopSignal(log, stopAll);
 }
 
 async function serveWorker(config: Config, log: Logger): Promise<void> {
@@ -94,7 +104,15 @@ async function serveWorker(config: Config, log: Logger): Promise<void> {
     process.send?.({ ready: true });
   });
   const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log, embeddedUrl: databaseUrl }), log);
-  const port = await listen(gatekeeper.app, config);
+  let port: number;
+  try {
+    port = await listen(gatekeeper.app, config);
+  } catch (err) {
+    // The primary reports it once, stops the other workers and its database, and exits.
+    process.send?.({ cannotListen: listenFailure(err, config) });
+    await gatekeeper.close().catch(() => undefined);
+    process.exit(1);
+  }
   process.send?.({ listening: port });
   onStopSignal(log, () => gatekeeper.app.close(), true);
 }
@@ -108,6 +126,37 @@ async function listen(app: Gatekeeper['app'], config: Config): Promise<number> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : config.port;
+}
+
+/**
+ * listen(), or one line naming the address and the fix, exit 1, and everything the start
+ * opened closed first: an embedded PostgreSQL left running would be an orphan.
+ */
+async function listenOrExit(gatekeeper: Gatekeeper, config: Config, log: Logger): Promise<number> {
+  try {
+    return await listen(gatekeeper.app, config);
+  } catch (err) {
+    log.debug({ err }, 'listen failed');
+    await gatekeeper.close().catch((closeErr: unknown) => log.error({ err: closeErr }, 'error while stopping'));
+    fail(1, listenFailure(err, config));
+  }
+}
+
+/** What a failed listen() means for the person starting Gatekeeper, in one line. */
+function listenFailure(err: unknown, config: Config): string {
+  const where = `port ${config.port} on ${config.host}`;
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return `${where} is already in use: stop the other process or set PORT`;
+    case 'EACCES':
+      return `${where} needs privileges this process lacks: set PORT to 1024 or above`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST ${config.host} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface)`;
+    default:
+      return `cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 function startLine(config: Config, port: number, location: string): string {

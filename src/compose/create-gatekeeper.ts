@@ -75,6 +75,9 @@ export async function createGatekeeper(config: Config, options: GatekeeperOption
       trustProxy: config.trustProxy,
       requestTimeoutSeconds: config.requestTimeoutSeconds,
       corsOrigins: config.corsOrigins,
+      metricsToken: config.metricsToken,
+      listenHost: config.host,
+      ...(opened.alive ? { alive: opened.alive } : {}),
       jwks: () => tokens.jwks(),
     });
     app.addHook('onClose', async () => {

@@ -18,6 +18,8 @@ export interface OpenedStore {
   location: string;
   /** The embedded server's URL (with its generated password), so worker processes can share it. */
   url?: string;
+  /** False once the embedded server this store runs on died and could not be restarted. */
+  alive?: () => boolean;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,12 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     const store = await open(at(options.embeddedUrl), 'embedded-postgres');
     return { store, url: options.embeddedUrl, location: 'embedded PostgreSQL', close: () => store.close() };
   }
-  const embedded = await startEmbedded(config.dataDir, use === 'service' ? 'own' : 'borrow');
+  const log = options.log;
+  const embedded = await startEmbedded(
+    config.dataDir,
+    use === 'service' ? 'own' : 'borrow',
+    log ? (line, level) => log[level](line) : undefined,
+  );
   try {
     const store = await open(at(embedded.url), 'embedded-postgres');
     // A borrowed server's port belongs to the service that started it; the start line names it.
@@ -73,6 +80,7 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     return {
       store,
       url: embedded.url,
+      alive: embedded.alive,
       location: `embedded PostgreSQL ${embedded.version} in ${config.dataDir}${port}`,
       close: async () => {
         await store.close();

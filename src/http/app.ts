@@ -7,9 +7,13 @@ import type { AuthService } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
 import { lazyChildLogger, unredactedLogger } from '../logger.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
+import type { TrustProxy } from '../core/client-address.js';
+import { installClientAddress, proxyTrust } from './client-address.js';
+import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { createMetrics } from './metrics.js';
+import { operationsAccess } from './operations-access.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -25,11 +29,21 @@ export interface AppDeps {
   logger?: FastifyBaseLogger | false;
   /** GATEKEEPER_ACCESS_LOG: one info line per request. */
   accessLog?: boolean;
-  trustProxy?: boolean;
+  /** GATEKEEPER_TRUST_PROXY: false, a hop count, or trusted proxy addresses/CIDRs (src/http/client-address.ts). */
+  trustProxy?: TrustProxy;
   requestTimeoutSeconds?: number;
   /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
   corsOrigins?: readonly string[];
   jwks?: () => Promise<{ keys: object[] } | null>;
+  /** GATEKEEPER_METRICS_TOKEN: the bearer token for /metrics and /health's database part; null or absent: none. */
+  metricsToken?: string | null;
+  /**
+   * The address main.ts listens on (HOST). Without a metrics token, /metrics and /health's database
+   * part are served only when it is a loopback address. Absent: 127.0.0.1 (in-process use, tests).
+   */
+  listenHost?: string;
+  /** Liveness beyond "the process answers": false makes /health/live 503 (a database given up on). */
+  alive?: () => boolean;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -49,9 +63,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: proxyTrust(deps.trustProxy ?? false),
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    // What Node's parser refuses (bad request line, oversized headers) gets the API's error shape too.
+    clientErrorHandler: answerClientError,
     // Oversized path parameters are refused before routing.
     routerOptions: { maxParamLength: 300 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -77,11 +93,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(null, { ...parseQueryString(body as string) });
   });
 
+  if (deps.trustProxy) installClientAddress(app);
   installCors(app, deps.corsOrigins ?? []);
   // Set before the handler runs, so error responses carry them too. Callback hooks: an async
   // hook costs a promise per request and these do no I/O.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(securityHeadersFor(request.url));
+    reply.headers(securityHeadersFor(request.url, request.protocol === 'https'));
     done();
   });
   const metrics = createMetrics({ poolFigures: () => deps.service.poolFigures(), hashQueue: deps.hasher.queue });
@@ -135,6 +152,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       health: () => deps.service.health(),
       version: deps.version,
       metrics: metrics.registry,
+      alive: deps.alive ?? (() => true),
+      access: operationsAccess(deps.metricsToken ?? null, deps.listenHost ?? '127.0.0.1'),
       jwks: deps.jwks ?? (async () => null),
     }),
   );

@@ -29,7 +29,20 @@ describe('gatekeeper health', { timeout: 60_000 }, () => {
     expect(ok.stdout).not.toContain(decodeURIComponent(new URL(db.url).password));
 
     const json = await runGatekeeper(['health', '--json'], { env: { DATABASE_URL: db.url } });
-    expect(JSON.parse(json.stdout)).toMatchObject({ backend: 'postgres', reachable: true, pool: { max: 4 } });
+    // The names GET /health uses, so one parser reads both.
+    const body = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: 'ok',
+      backend: 'postgres',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      database: {
+        reachable: true,
+        latency_ms: expect.any(Number),
+        server_version: expect.stringMatching(/^\d+/),
+        pool: { total: expect.any(Number), idle: expect.any(Number), waiting: 0, max: 4 },
+      },
+    });
+    expect(json.stdout).not.toMatch(/latencyMs|serverVersion/);
     // health only looks: the fresh database still has no tables.
     const setup = await runGatekeeper(['setup-postgres', '--test'], { env: { DATABASE_URL: db.url } });
     expect(setup.stdout).toContain('users: no users table yet');

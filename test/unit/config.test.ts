@@ -61,6 +61,7 @@ describe('loadConfig defaults', () => {
       trustProxy: false,
       admin: null,
       logLevel: 'info',
+      logFormat: 'auto',
       accessLog: false,
       hashConcurrency: os.availableParallelism(),
       hashQueueMax: 64,
@@ -69,6 +70,7 @@ describe('loadConfig defaults', () => {
       requestTimeoutSeconds: 30,
       workers: 1,
       userCacheSeconds: 10,
+      metricsToken: null,
     });
   });
 
@@ -130,7 +132,7 @@ describe('loadConfig defaults', () => {
       passwordSecurityLevel: 'PARANOID',
       passwordPolicy: 'nist',
       allowRegistration: false,
-      trustProxy: true,
+      trustProxy: 1,
       database: { echo: true, poolTimeoutSeconds: 2.5, explicit: false },
       hashConcurrency: 3,
       hashQueueMax: 0,
@@ -312,7 +314,7 @@ describe('loadConfig rejections name the variable, the value and what is allowed
     ],
     [
       { GATEKEEPER_TRUST_PROXY: 'maybe' },
-      'GATEKEEPER_TRUST_PROXY must be one of true, 1, yes, on, false, 0, no, off (got "maybe")',
+      'GATEKEEPER_TRUST_PROXY must be false, true (one proxy hop), a hop count from 1 to 16, or trusted proxy addresses/CIDRs like 10.0.0.0/8,127.0.0.1 (got "maybe")',
     ],
     [{ POSTGRES_ECHO: 'enabled' }, 'POSTGRES_ECHO must be one of true, 1, yes, on, false, 0, no, off (got "enabled")'],
     [
@@ -347,7 +349,7 @@ describe('loadConfig rejections name the variable, the value and what is allowed
 
   it('accepts every boolean spelling in any case', () => {
     for (const word of ['true', 'TRUE', '1', 'Yes', 'on'])
-      expect(loadConfig({ GATEKEEPER_TRUST_PROXY: word }).trustProxy).toBe(true);
+      expect(loadConfig({ GATEKEEPER_ACCESS_LOG: word }).accessLog).toBe(true);
     for (const word of ['false', 'False', '0', 'NO', 'off'])
       expect(loadConfig({ GATEKEEPER_ALLOW_REGISTRATION: word }).allowRegistration).toBe(false);
     expect(loadConfig({ GATEKEEPER_ACCESS_LOG: 'on' }).accessLog).toBe(true);
@@ -368,7 +370,55 @@ describe('loadConfig rejections name the variable, the value and what is allowed
   });
 });
 
+describe('GATEKEEPER_TRUST_PROXY', () => {
+  const trust = (value: string) => loadConfig({ GATEKEEPER_TRUST_PROXY: value }).trustProxy;
+
+  it('is off by default and with every false spelling', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    for (const word of ['false', 'False', '0', 'NO', 'off']) expect(trust(word)).toBe(false);
+  });
+
+  it('reads true (any spelling) as exactly one proxy hop, never as "trust every entry"', () => {
+    for (const word of ['true', 'TRUE', '1', 'Yes', 'on']) expect(trust(word)).toBe(1);
+  });
+
+  it('takes a hop count', () => {
+    expect(trust('2')).toBe(2);
+    expect(trust('16')).toBe(16);
+  });
+
+  it('takes trusted proxy addresses and CIDR blocks, IPv4 and IPv6', () => {
+    expect(trust('10.0.0.0/8, 127.0.0.1,::1,fd00::/8')).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
+  });
+
+  it.each([
+    ['17'],
+    ['10.0.0.0/33'],
+    ['10.0.0.0/8,proxy.internal'],
+    ['::1/129'],
+    ['10.0.0.1/8/8'],
+    ['fe80::1%eth0'],
+    ['10.0.0.0/'],
+  ])('refuses %j, naming the bad entry', (value) => {
+    const error = configErrorOf({ GATEKEEPER_TRUST_PROXY: value });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^GATEKEEPER_TRUST_PROXY must be false, true \(one proxy hop\), a hop count/);
+  });
+});
+
 describe('loadConfig never echoes a secret', () => {
+  it('a short GATEKEEPER_METRICS_TOKEN is rejected without showing it', () => {
+    const error = configErrorOf({ GATEKEEPER_METRICS_TOKEN: 'hunter2-metrics' });
+    expect(error.problems).toEqual([
+      'GATEKEEPER_METRICS_TOKEN must be at least 16 characters without spaces (it has 15; value not shown)',
+    ]);
+    expect(error.message).not.toContain('hunter2');
+    expect(loadConfig({ GATEKEEPER_METRICS_TOKEN: 'a-long-enough-metrics-token' }).metricsToken).toBe(
+      'a-long-enough-metrics-token',
+    );
+    expect(loadConfig({}).metricsToken).toBeNull();
+  });
+
   it('a short GATEKEEPER_SECRET_KEY is rejected without showing it', () => {
     const error = configErrorOf({ GATEKEEPER_SECRET_KEY: 'hunter2-tiny' });
     expect(error.problems).toEqual([

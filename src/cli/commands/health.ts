@@ -3,6 +3,8 @@
  * a container probe that has no HTTP client. Exit 1 while the database cannot be reached.
  */
 import { GatekeeperError } from '../../errors.js';
+import type { StoreHealth } from '../../store/store.js';
+import { VERSION } from '../../version.js';
 import { OperationProblem } from '../../store/postgres/operation-problem.js';
 import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
 import { loadCliConfig, openStoreForInspection } from '../context.js';
@@ -15,7 +17,7 @@ export const healthCommand: Command = {
     '',
     'Connects to the configured store without changing it and prints whether it is',
     'reachable, its latency, server version and pool figures. Exit 1 when unreachable.',
-    '--json prints the database part of the /health response instead.',
+    '--json prints the same JSON as GET /health (snake_case names: latency_ms, server_version…).',
   ].join('\n'),
   options: { json: { type: 'boolean' } },
   async run(args, io) {
@@ -32,7 +34,7 @@ export const healthCommand: Command = {
     try {
       const health = await opened.store.health();
       if (args.values.json === true) {
-        io.out(JSON.stringify({ backend: opened.store.kind, ...health }));
+        io.out(JSON.stringify(healthBody(opened.store.kind, health)));
       } else {
         io.out(`backend: ${opened.store.kind} (${opened.location})`);
         io.out(`reachable: ${health.reachable ? 'yes' : 'no'}`);
@@ -53,3 +55,22 @@ export const healthCommand: Command = {
     }
   },
 };
+
+/**
+ * GET /health's body, field for field (docs/API.md "Operations"), so one parser reads
+ * both. Kept here rather than borrowed from src/http/wire.ts: the CLI loads no HTTP stack.
+ */
+function healthBody(backend: string, health: StoreHealth) {
+  return {
+    status: health.reachable ? 'ok' : 'unavailable',
+    backend,
+    version: VERSION,
+    database: {
+      reachable: health.reachable,
+      latency_ms: health.latencyMs,
+      server_version: health.serverVersion,
+      pool: health.pool,
+      ...(health.error === undefined ? {} : { error: health.error }),
+    },
+  };
+}

@@ -6,6 +6,7 @@
  */
 import { constants, createReadStream } from 'node:fs';
 import { access, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { planUserBatch, type ExistingUser } from '../../store/user-batch-plan.js';
 import type { UserRecord } from '../../store/store.js';
@@ -67,6 +68,13 @@ export function jsonlSink(file: string, options: { fresh: boolean }): UserSink {
   return {
     description: `JSON Lines file ${file}`,
     async prepare() {
+      // Checked first: otherwise the failure is an ENOENT naming the temporary file.
+      const directory = path.dirname(file);
+      const isDirectory = await stat(directory).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!isDirectory) throw new OperationProblem(`directory ${directory} does not exist`);
       const exists = await stat(file).then(
         () => true,
         () => false,

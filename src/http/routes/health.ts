@@ -3,14 +3,25 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import { GatekeeperError } from '../../errors.js';
 import type { ServiceHealth } from '../../auth/auth-service.js';
+import { checkOperationsAccess, type OperationsAccess } from '../operations-access.js';
 import { HealthResponse, errorResponses } from '../schemas.js';
 import { toHealthResponse } from '../wire.js';
+
+/** /health's answer: `status`, `backend` and `version` are public, `database` only for those allowed to see it. */
+const HealthAnswer = Type.Object({
+  ...HealthResponse.properties,
+  database: Type.Optional(HealthResponse.properties.database),
+});
 
 /** What the operations routes read; the store's health comes through the service (AuthService.health). */
 export interface HealthDeps {
   health: () => Promise<ServiceHealth>;
   version: string;
   metrics: Registry;
+  /** False once something the process cannot recover from by itself happened (an embedded database given up on). */
+  alive: () => boolean;
+  /** Who may read /metrics and /health's `database` part (GATEKEEPER_METRICS_TOKEN, the listen host). */
+  access: OperationsAccess;
   /** The public JWKS, or null for HS256 (no public keys to publish). */
   jwks: () => Promise<{ keys: object[] } | null>;
 }
@@ -24,13 +35,17 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['operations'],
           summary: 'Service and database health (503 while the database is unreachable)',
-          response: { 200: HealthResponse, 503: HealthResponse },
+          description:
+            'The database part needs Authorization: Bearer <GATEKEEPER_METRICS_TOKEN> when that is set, and is withheld without it on a non-loopback address.',
+          response: { 200: HealthAnswer, 503: HealthAnswer },
         },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
         const health = await deps.health();
         if (!health.reachable) reply.code(503).header('Retry-After', '5');
-        return reply.header('Cache-Control', 'no-store').send(toHealthResponse(health, deps.version));
+        const { database, ...status } = toHealthResponse(health, deps.version);
+        const detailed = checkOperationsAccess(deps.access, request) === 'granted';
+        return reply.header('Cache-Control', 'no-store').send(detailed ? { ...status, database } : status);
       },
     );
 
@@ -39,18 +54,44 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['operations'],
-          summary: 'Liveness: 200 while the process serves requests',
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          summary: 'Liveness: 200 while the process serves requests; 503 once it needs a restart',
+          response: {
+            200: Type.Object({ status: Type.Literal('ok') }),
+            503: Type.Object({ status: Type.Literal('unavailable') }),
+          },
         },
       },
-      async () => ({ status: 'ok' as const }),
+      async (_request, reply) => {
+        if (deps.alive()) return reply.send({ status: 'ok' as const });
+        return reply
+          .code(503)
+          .header('Cache-Control', 'no-store')
+          .send({ status: 'unavailable' as const });
+      },
     );
 
     app.get(
       '/metrics',
-      { schema: { tags: ['operations'], summary: 'Prometheus metrics' } },
-      async (_request, reply) => {
-        return reply.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics (Authorization: Bearer <GATEKEEPER_METRICS_TOKEN> when that is set)',
+        },
+      },
+      async (request, reply) => {
+        const verdict = checkOperationsAccess(deps.access, request);
+        if (verdict === 'missing')
+          throw new GatekeeperError('NOT_AUTHENTICATED', 'Send Authorization: Bearer <GATEKEEPER_METRICS_TOKEN>.');
+        if (verdict === 'wrong') throw new GatekeeperError('INVALID_TOKEN', 'That is not the metrics token.');
+        if (verdict === 'withheld')
+          throw new GatekeeperError(
+            'FORBIDDEN',
+            'Metrics are withheld on a non-loopback address until GATEKEEPER_METRICS_TOKEN is set.',
+          );
+        return reply
+          .header('Cache-Control', 'no-store')
+          .type(deps.metrics.contentType)
+          .send(await deps.metrics.metrics());
       },
     );
 
