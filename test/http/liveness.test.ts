@@ -1,7 +1,7 @@
 /** /health/live answers 503 once the process needs a restart (an embedded database given up on). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { CHEAP_HASH, json, testConfig } from '../support/app.js';
 
 describe('GET /health/live', () => {
