@@ -46,6 +46,8 @@ export interface Config {
   loginWindowSeconds: number;
   loginAccountMaxFailures: number;
   loginIpMaxFailures: number;
+  /** GATEKEEPER_REGISTER_IP_MAX_CONFLICTS: "name/email taken" answers per address in the login window before 429. */
+  registerIpMaxConflicts: number;
   /**
    * GATEKEEPER_TRUST_PROXY: false (the socket address is the client), a number of proxy hops
    * (`true` reads as 1), or trusted proxy addresses/CIDRs.
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginWindowSeconds: read.whole('GATEKEEPER_LOGIN_WINDOW_SECONDS', 900, 1),
     loginAccountMaxFailures: read.whole('GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES', 5, 1),
     loginIpMaxFailures: read.whole('GATEKEEPER_LOGIN_IP_MAX_FAILURES', 50, 1),
+    registerIpMaxConflicts: read.whole('GATEKEEPER_REGISTER_IP_MAX_CONFLICTS', 20, 1),
     trustProxy: readTrustProxy(read, problems),
     admin: readAdmin(read, problems),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

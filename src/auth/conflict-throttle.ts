@@ -9,6 +9,7 @@
  */
 import { GatekeeperError, isGatekeeperError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { ipKey } from '../security/throttle.js';
 
 /** The default limit (proposed setting: GATEKEEPER_REGISTER_IP_MAX_CONFLICTS). */
 export const DEFAULT_REGISTER_IP_MAX_CONFLICTS = 20;
@@ -31,7 +32,7 @@ export class ConflictThrottle {
    */
   async guard<T>(ip: string | null | undefined, now: Date, work: () => Promise<T>): Promise<T> {
     if (!ip) return work();
-    const key = `register-ip:${ip}`;
+    const key = `register-${ipKey(ip)}`;
     const [counter] = await this.store.getLoginFailures([key], now, this.policy.windowSeconds);
     if (counter && counter.count >= this.policy.maxConflicts) {
       const windowEnd = counter.firstAt.getTime() + this.policy.windowSeconds * 1000;

@@ -10,7 +10,7 @@
  */
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
-import { throttleKeys } from '../security/throttle.js';
+import { throttleKeys, ipKey } from '../security/throttle.js';
 import type { WorkTicket } from '../security/work-queue.js';
 import type { UserRecord } from '../store/store.js';
 import { userActor, type RequestContext } from './actor.js';
@@ -62,7 +62,7 @@ export class Profile {
   ): Promise<TokenPair> {
     const { store, hasher } = this.#deps;
     const ip = context.ip ?? null;
-    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: ipKey(ip) }]);
     try {
       const user = mustExist(await store.getUserById(principal.user.id));
       await this.#checkPassword(user, currentPassword, 'change-password', context, ticket);
@@ -83,7 +83,7 @@ export class Profile {
   async #reauthenticate(principal: Principal, currentPassword: string | undefined, context: RequestContext) {
     if (currentPassword !== undefined) {
       const ip = context.ip ?? null;
-      const ticket = this.#deps.hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+      const ticket = this.#deps.hasher.queue.reserve(ip === null ? [] : [{ key: ipKey(ip) }]);
       try {
         const user = mustExist(await this.#deps.store.getUserById(principal.user.id));
         await this.#checkPassword(user, currentPassword, 'change-email', context, ticket);

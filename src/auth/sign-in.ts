@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatekeeperError } from '../errors.js';
-import { throttleKeys } from '../security/throttle.js';
+import { throttleKeys, ipKey } from '../security/throttle.js';
 import { hashRefreshToken, newRefreshToken } from '../security/tokens.js';
 import type { UserRecord } from '../store/store.js';
 import { actorName, hasAdminAuthority, type RequestContext } from './actor.js';
@@ -40,7 +40,7 @@ export class SignIn {
     const ip = context.ip ?? null;
     // USERNAME_TAKEN / EMAIL_TAKEN tell that an account exists: counted per address (not for admins).
     const user = await this.#deps.conflicts.guard(byAdmin ? null : ip, this.#deps.now(), () =>
-      createAccount(this.#deps, account, ip === null ? [] : [{ key: `ip:${ip}` }]),
+      createAccount(this.#deps, account, ip === null ? [] : [{ key: ipKey(ip) }]),
     );
     await recordEvent(this.#deps, 'register', user, context, {
       role: user.role,
@@ -66,7 +66,7 @@ export class SignIn {
     await throttle.refuseIfCached(login, { ...refusal, ...attempted });
     // Under a flood, refuse while the hash queue (or this address's share of it) is full,
     // before any database work: the reads would be wasted, and waiting for the pool costs memory.
-    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: `ip:${ip}` }]);
+    const ticket = hasher.queue.reserve(ip === null ? [] : [{ key: ipKey(ip) }]);
     try {
       const user = await store.getUserByLogin(login);
       // A found user is counted under its stored name, so its username and its email share one budget.

@@ -65,6 +65,7 @@ export async function createService(
       accountMaxFailures: config.loginAccountMaxFailures,
       ipMaxFailures: config.loginIpMaxFailures,
     },
+    registerIpMaxConflicts: config.registerIpMaxConflicts,
     auditRetentionDays: config.auditRetentionDays,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),

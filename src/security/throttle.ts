@@ -4,6 +4,7 @@
  * counters, and tests drive it with a fixed clock. Counting lives in the store;
  * AuthService puts the two together. No HTTP, no SQL here.
  */
+import { clientAddressKey } from '../core/client-address.js';
 
 export interface ThrottlePolicy {
   /** GATEKEEPER_LOGIN_WINDOW_SECONDS: counters expire this long after their first failure. */
@@ -42,7 +43,16 @@ export interface ThrottleKeys {
  * @example throttleKeys('Alice', '203.0.113.7') // { account: 'account:alice', ip: 'ip:203.0.113.7' }
  */
 export function throttleKeys(accountName: string, ip: string | null | undefined): ThrottleKeys {
-  return { account: `account:${accountName.toLowerCase()}`, ip: ip ? `ip:${ip}` : null };
+  return { account: `account:${accountName.toLowerCase()}`, ip: ip ? ipKey(ip) : null };
+}
+
+/**
+ * The key an address's work is counted under (failed logins, its share of the hash queue):
+ * IPv6 grouped by /64, so a client cannot escape its limits by rotating through its prefix.
+ * @example ipKey('2001:db8:1:2::7') // 'ip:2001:db8:1:2::/64'
+ */
+export function ipKey(ip: string): string {
+  return `ip:${clientAddressKey(ip)}`;
 }
 
 /**

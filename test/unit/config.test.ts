@@ -58,6 +58,7 @@ describe('loadConfig defaults', () => {
       loginWindowSeconds: 900,
       loginAccountMaxFailures: 5,
       loginIpMaxFailures: 50,
+      registerIpMaxConflicts: 20,
       trustProxy: false,
       admin: null,
       logLevel: 'info',
@@ -140,6 +141,13 @@ describe('loadConfig defaults', () => {
       admin: { username: 'root', password: 'correct horse', email: null },
       logLevel: 'debug',
     });
+  });
+
+  it('GATEKEEPER_REGISTER_IP_MAX_CONFLICTS is read, and a non-number is a problem naming it', () => {
+    expect(loadConfig({ GATEKEEPER_REGISTER_IP_MAX_CONFLICTS: '7' }).registerIpMaxConflicts).toBe(7);
+    expect(() => loadConfig({ GATEKEEPER_REGISTER_IP_MAX_CONFLICTS: 'ten' })).toThrow(
+      /GATEKEEPER_REGISTER_IP_MAX_CONFLICTS/,
+    );
   });
 
   it('resolves a relative GATEKEEPER_DATA_DIR to an absolute path', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_THROTTLE_POLICY,
+  ipKey,
   lockedUntil,
   retryAfterSeconds,
   throttleKeys,
@@ -54,5 +55,17 @@ describe('login throttle policy', () => {
     expect(retryAfterSeconds(policy, { account: counter(6, 0) }, at(2))).toBeNull();
     expect(retryAfterSeconds(policy, { account: counter(6, 0), ip: counter(53, 0) }, at(1))).toBe(7);
     expect(retryAfterSeconds(policy, { ip: counter(49, 0) }, at(0))).toBeNull();
+  });
+});
+
+describe('address counting keys', () => {
+  it('count IPv6 addresses of one /64 under one key, and other prefixes apart', () => {
+    const a = throttleKeys('alice', '2001:db8:1:2::7').ip;
+    const b = throttleKeys('alice', '2001:db8:1:2:ffff:ffff:ffff:1').ip;
+    const c = throttleKeys('alice', '2001:db8:1:3::7').ip;
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(ipKey('203.0.113.7')).toBe('ip:203.0.113.7');
+    expect(ipKey('::ffff:203.0.113.7')).toBe('ip:203.0.113.7');
   });
 });
