@@ -189,7 +189,7 @@ export class AuthService {
   }
 
   /** The connection pool's figures (null without a pool), for /metrics. */
-  poolFigures(): Promise<PoolFigures | null> {
+  poolFigures(): PoolFigures | null {
     return this.#maintenance.poolFigures();
   }
 }

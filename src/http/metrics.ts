@@ -12,7 +12,7 @@ export interface Metrics {
 /** Prometheus metrics for one app instance (its own registry, so several apps can live in one process). */
 export function createMetrics(deps: {
   /** The pool's figures at scrape time (AuthService.poolFigures), null without a pool. */
-  poolFigures: () => Promise<PoolFigures | null>;
+  poolFigures: () => PoolFigures | null;
   hashQueue: WorkQueue;
 }): Metrics {
   const registry = new Registry();
@@ -38,7 +38,7 @@ export function createMetrics(deps: {
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const pool = await deps.poolFigures();
+      const pool = deps.poolFigures();
       if (!pool) return;
       this.set({ state: 'total' }, pool.total);
       this.set({ state: 'idle' }, pool.idle);

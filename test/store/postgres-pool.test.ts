@@ -217,3 +217,22 @@ describe('POSTGRES_ECHO', () => {
     expect(line).toBe(`SQL: SELECT $1, $2, $3, $4 -- params: ["${REDACTED}","${REDACTED}","visible",42]`);
   });
 });
+
+describe('poolFigures() (what /metrics reads on every scrape)', () => {
+  it('reads the pool counters without a statement to the database', async () => {
+    const lines: string[] = [];
+    const store = await openPostgresStore({
+      database: settings(db.url, { echo: true }),
+      migrate: false,
+      log: (line) => lines.push(line),
+    });
+    cleanups.push(() => store.close());
+    await store.health();
+    const before = lines.length;
+    expect(before, 'the health check itself is echoed: the log sees statements').toBeGreaterThan(0);
+    const figures = [store.poolFigures(), store.poolFigures(), store.poolFigures()];
+    // POSTGRES_ECHO logs every statement the store sends: none may come from reading the figures.
+    expect(lines.slice(before)).toEqual([]);
+    expect(figures[0]).toEqual({ total: 1, idle: 1, waiting: 0, max: 8 });
+  });
+});

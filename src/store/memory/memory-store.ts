@@ -11,7 +11,7 @@ import type { SigningKeysStore } from '../contract/signing-keys.js';
 import type { ThrottleStore } from '../contract/throttle.js';
 import type { UsersStore } from '../contract/users.js';
 import { systemClock } from '../rules.js';
-import type { Clock, Store, StoreHealth } from '../store.js';
+import type { Clock, Store, PoolFigures, StoreHealth } from '../store.js';
 import { createMemoryAudit } from './audit.js';
 import { createMemorySessions } from './sessions.js';
 import { createMemorySettings } from './settings.js';
@@ -57,6 +57,10 @@ export class MemoryStore implements Store {
 
   async health(): Promise<StoreHealth> {
     return { reachable: true, latencyMs: 0, serverVersion: null, pool: null };
+  }
+
+  poolFigures(): PoolFigures | null {
+    return null;
   }
 
   async close(): Promise<void> {}

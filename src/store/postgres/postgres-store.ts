@@ -71,6 +71,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresSigningKeys(db),
     ...createPostgresAudit(db),
     health: () => health(db),
+    poolFigures: () => poolFigures(db),
     close: () => db.close(),
   };
 }
