@@ -50,7 +50,7 @@ const BODY_LIMIT = 64 * 1024;
 const FORM = 'application/x-www-form-urlencoded';
 
 /**
- * Builds the Fastify app with every route of API.md. It never listens: main.ts does,
+ * Builds the Fastify app with every route of docs/API.md. It never listens: main.ts does,
  * and tests use inject().
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

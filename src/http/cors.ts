@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE';
 const ALLOWED_HEADERS = 'Authorization, Content-Type';
-/** Headers of API.md a script needs to read: paging, throttling and the auth challenge. */
+/** Headers of docs/API.md a script needs to read: paging, throttling and the auth challenge. */
 const EXPOSED_HEADERS = 'Retry-After, X-Total-Count, WWW-Authenticate';
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatekeeperError, type ErrorCode, type FieldError } from '../errors.js';
 
-/** The one table from error code to HTTP status (API.md). A new code is a compile error until it has a row. */
+/** The one table from error code to HTTP status (docs/API.md). A new code is a compile error until it has a row. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
   VALIDATION_ERROR: 422,
   INVALID_CREDENTIALS: 401,
@@ -39,7 +39,7 @@ export interface ErrorBody {
   errors?: FieldError[];
 }
 
-/** Turns anything thrown while handling a request into the API.md error body; the only writer of error responses. */
+/** Turns anything thrown while handling a request into the docs/API.md error body; the only writer of error responses. */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
   if (error instanceof GatekeeperError) {
     const body: ErrorBody = { detail: error.message, code: error.code };

@@ -7,7 +7,7 @@ import { BALANCE_MAX, SKIP_MAX } from '../auth/administration.js';
 
 /** One definition per shape: Fastify validates with it and the OpenAPI document is generated from it. */
 
-// Any string with a NUL byte is invalid input (API.md): PostgreSQL cannot store it and it hides truncation tricks.
+// Any string with a NUL byte is invalid input (docs/API.md): PostgreSQL cannot store it and it hides truncation tricks.
 const NO_NUL = '^[^\\u0000]*$';
 const text = (options: { minLength?: number; maxLength?: number; description?: string } = {}) =>
   Type.String({ pattern: NO_NUL, ...options });

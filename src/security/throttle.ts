@@ -15,7 +15,7 @@ export interface ThrottlePolicy {
   ipMaxFailures: number;
 }
 
-/** The defaults of DESIGN.md. */
+/** The defaults of docs/DESIGN.md. */
 export const DEFAULT_THROTTLE_POLICY: Readonly<ThrottlePolicy> = Object.freeze({
   windowSeconds: 900,
   accountMaxFailures: 5,

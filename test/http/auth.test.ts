@@ -198,7 +198,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
   });
 
   describe('POST /auth/login', () => {
-    it('returns a token pair with the claims of API.md', async () => {
+    it('returns a token pair with the claims of docs/API.md', async () => {
       const body = await register(gk.app, 'Claimant', { email: 'claims@example.com' });
       const res = await gk.app.inject({
         method: 'POST',

