@@ -25,7 +25,8 @@ const ProfilePictureUrl = text({ maxLength: LIMITS.profilePictureUrlMax });
 const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   description: 'A JSON object, at most 16 KiB serialized.',
 });
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+// Null first: with the coerceTypes Fastify turns on, a string branch tried first would turn null into "".
+const nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
 
 export const ErrorBodySchema = Type.Object(
   {
