@@ -2,8 +2,8 @@
  * `gatekeeper health`: the store's health() as /health reports it, for a shell or
  * a container probe that has no HTTP client. Exit 1 while the database cannot be reached.
  */
+import { toHealthResponse } from '../../http/wire.js';
 import { GatekeeperError } from '../../errors.js';
-import type { StoreHealth } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import { OperationProblem } from '../../store/postgres/operation-problem.js';
 import { EXIT_FAILED, EXIT_OK, type Command } from '../command.js';
@@ -34,7 +34,8 @@ export const healthCommand: Command = {
     try {
       const health = await opened.store.health();
       if (args.values.json === true) {
-        io.out(JSON.stringify(healthBody(opened.store.kind, health)));
+        // GET /health's body, field for field, from the one wire mapping (src/http/wire.ts loads no HTTP stack).
+        io.out(JSON.stringify(toHealthResponse({ backend: opened.store.kind, ...health }, VERSION)));
       } else {
         io.out(`backend: ${opened.store.kind} (${opened.location})`);
         io.out(`reachable: ${health.reachable ? 'yes' : 'no'}`);
@@ -55,22 +56,3 @@ export const healthCommand: Command = {
     }
   },
 };
-
-/**
- * GET /health's body, field for field (docs/API.md "Operations"), so one parser reads
- * both. Kept here rather than borrowed from src/http/wire.ts: the CLI loads no HTTP stack.
- */
-function healthBody(backend: string, health: StoreHealth) {
-  return {
-    status: health.reachable ? 'ok' : 'unavailable',
-    backend,
-    version: VERSION,
-    database: {
-      reachable: health.reachable,
-      latency_ms: health.latencyMs,
-      server_version: health.serverVersion,
-      pool: health.pool,
-      ...(health.error === undefined ? {} : { error: health.error }),
-    },
-  };
-}
