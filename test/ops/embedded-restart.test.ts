@@ -36,17 +36,20 @@ describe('the embedded PostgreSQL under supervision', { timeout: 180_000 }, () =
     const killed = postmasterPid(dataDir);
     process.kill(killed, 'SIGKILL');
 
-    // Polls with a deadline: the check runs every 2 s and a restart takes a few seconds more.
+    // Polls with a deadline: the check runs every 2 s and a restart takes a few seconds more. The
+    // pool may reconnect before the supervisor's "running again" line is written: wait for both.
+    const restarted = /embedded PostgreSQL is running again on port \d+/;
     let status = 0;
     for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
       status = (await get(base, '/health')).status;
-      if (status === 200 && postmasterRuns(dataDir) && postmasterPid(dataDir) !== killed) break;
+      const back = status === 200 && postmasterRuns(dataDir) && postmasterPid(dataDir) !== killed;
+      if (back && restarted.test(service!.output())) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(status, service!.output()).toBe(200);
     expect(postmasterPid(dataDir)).not.toBe(killed);
     expect(service!.output()).toMatch(/restarting it \(attempt 1 of 5\)/);
-    expect(service!.output()).toMatch(/embedded PostgreSQL is running again on port \d+/);
+    expect(service!.output()).toMatch(restarted);
     expect((await get(base, '/health/live')).status).toBe(200);
     expect(service!.child.exitCode).toBeNull();
   });
