@@ -1,4 +1,3 @@
-import { parse as parseQueryString } from 'node:querystring';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,12 +11,10 @@ import { installClientAddress, proxyTrust } from './client-address.js';
 import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
+import { BODY_LIMIT, gatekeeperRoutes } from './gatekeeper-routes.js';
 import { createMetrics } from './metrics.js';
 import { operationsAccess } from './operations-access.js';
-import { auditRoutes } from './routes/audit.js';
-import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
-import { userRoutes } from './routes/users.js';
 import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
 
@@ -46,9 +43,6 @@ export interface AppDeps {
   alive?: () => boolean;
 }
 
-const BODY_LIMIT = 64 * 1024;
-const FORM = 'application/x-www-form-urlencoded';
-
 /**
  * Builds the Fastify app with every route of docs/API.md. It never listens: main.ts does,
  * and tests use inject().
@@ -72,7 +66,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 300 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.decorateRequest('principal', null);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -82,16 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
 
-  // JSON only, except the OAuth2 password grant on /auth/login; text/plain would reach handlers as a string.
-  // Checked in the form parser rather than a hook, so requests that send no form pay nothing for it.
+  // JSON only (the /auth routes add the OAuth2 form where the contract allows it).
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
-    if (request.routeOptions.url !== '/auth/login') {
-      done(new GatekeeperError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type; send application/json.'));
-      return;
-    }
-    done(null, { ...parseQueryString(body as string) });
-  });
 
   if (deps.trustProxy) installClientAddress(app);
   installCors(app, deps.corsOrigins ?? []);
@@ -144,9 +129,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authRoutes(deps.service));
-  await app.register(userRoutes(deps.service));
-  await app.register(auditRoutes(deps.service));
+  // The root hook above already sets the /auth header set: the routes' own hook is left out.
+  await app.register(gatekeeperRoutes, { prefix: '/auth', service: deps.service, securityHeaders: false });
   await app.register(
     healthRoutes({
       health: () => deps.service.health(),

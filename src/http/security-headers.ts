@@ -43,3 +43,8 @@ export function securityHeadersFor(url: string, https = false): HeaderSet {
   const set = url.startsWith('/auth/') ? AUTH_HEADERS : url.startsWith('/docs') ? DOCS_HEADERS : API_HEADERS;
   return https ? WITH_HSTS.get(set)! : set;
 }
+
+/** The header set of the /auth routes, wherever a host app mounts them (src/http/gatekeeper-routes.ts). */
+export function authHeaders(https = false): HeaderSet {
+  return https ? WITH_HSTS.get(AUTH_HEADERS)! : AUTH_HEADERS;
+}

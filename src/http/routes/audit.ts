@@ -12,7 +12,7 @@ export function auditRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     app.addHook('preValidation', requireAdmin(service));
 
     app.get(
-      '/auth/audit',
+      '/audit',
       {
         schema: {
           tags: ['admin'],

@@ -29,7 +29,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     });
 
     app.post(
-      '/auth/register',
+      '/register',
       {
         schema: {
           tags: ['auth'],
@@ -47,7 +47,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/login',
+      '/login',
       {
         schema: {
           tags: ['auth'],
@@ -64,7 +64,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/refresh',
+      '/refresh',
       {
         schema: {
           tags: ['auth'],
@@ -80,7 +80,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/logout',
+      '/logout',
       {
         preValidation: [
           authenticated,
@@ -103,7 +103,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.get(
-      '/auth/me',
+      '/me',
       {
         preValidation: authenticated,
         schema: {
@@ -117,7 +117,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.put(
-      '/auth/me',
+      '/me',
       {
         preValidation: authenticated,
         schema: {
@@ -144,7 +144,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/change-password',
+      '/change-password',
       {
         preValidation: authenticated,
         schema: {

@@ -40,7 +40,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     app.addHook('preValidation', requireAdmin(service));
 
     app.get(
-      '/auth/users',
+      '/users',
       {
         schema: {
           tags: ['admin'],
@@ -57,7 +57,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/users',
+      '/users',
       {
         schema: {
           tags: ['admin'],
@@ -74,7 +74,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.get(
-      '/auth/users/:username',
+      '/users/:username',
       {
         schema: {
           tags: ['admin'],
@@ -88,7 +88,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.put(
-      '/auth/users/:username',
+      '/users/:username',
       {
         schema: {
           tags: ['admin'],
@@ -107,7 +107,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.delete(
-      '/auth/users/:username',
+      '/users/:username',
       {
         schema: {
           tags: ['admin'],
@@ -124,7 +124,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/users/:username/revoke-tokens',
+      '/users/:username/revoke-tokens',
       {
         schema: {
           tags: ['admin'],
@@ -141,7 +141,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/users/:username/unlock',
+      '/users/:username/unlock',
       {
         schema: {
           tags: ['admin'],
@@ -158,7 +158,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/users/:username/yapcoins',
+      '/users/:username/yapcoins',
       {
         schema: {
           tags: ['admin'],
@@ -175,7 +175,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.get(
-      '/auth/stats',
+      '/stats',
       {
         schema: {
           tags: ['admin'],
@@ -188,7 +188,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.post(
-      '/auth/cleanup',
+      '/cleanup',
       {
         schema: {
           tags: ['admin'],

@@ -1,0 +1,74 @@
+/**
+ * The contract's /auth routes as one encapsulated Fastify plugin, with everything
+ * they need of their own: the error handler (the contract's error bodies), the
+ * not-found answer under the prefix, the 64 KiB body limit, JSON only (plus the
+ * OAuth2 form where the contract allows it) and the no-store security headers.
+ * Gatekeeper's own app (src/http/app.ts) registers it at /auth; a host app registers
+ * it through the public plugin (src/http/fastify-plugin.ts) at the prefix it chooses.
+ */
+import { parse as parseQueryString } from 'node:querystring';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuthService } from '../auth/auth-service.js';
+import { GatekeeperError } from '../errors.js';
+import { sendError } from './error-handler.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { userRoutes } from './routes/users.js';
+import { authHeaders } from './security-headers.js';
+
+export interface GatekeeperRoutesOptions {
+  service: AuthService;
+  /** Set the /auth security headers on every response (default true); false where the app's own hook does. */
+  securityHeaders?: boolean;
+}
+
+/** docs/API.md: request bodies over 64 KiB are 413, whatever the host app allows elsewhere. */
+export const BODY_LIMIT = 64 * 1024;
+const FORM = 'application/x-www-form-urlencoded';
+/** Routes (relative to the prefix) that take the OAuth2 form as well as JSON. */
+const FORM_ROUTES: ReadonlySet<string> = new Set(['/login']);
+
+export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions> = async (
+  app,
+  { service, securityHeaders = true },
+) => {
+  const prefix = app.prefix;
+  app.decorateRequest('principal', null);
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new GatekeeperError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    ),
+  );
+  // Every route here keeps the contract's body limit, even in a host app with a larger one.
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= BODY_LIMIT;
+  });
+
+  // JSON only, except the OAuth2 password grant on login; text/plain would reach handlers as a string.
+  // Checked in the form parser rather than a hook, so requests that send no form pay nothing for it.
+  app.removeContentTypeParser('text/plain');
+  const formUrls = new Set([...FORM_ROUTES].map((path) => prefix + path));
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    if (!formUrls.has(request.routeOptions.url ?? '')) {
+      done(new GatekeeperError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type; send application/json.'));
+      return;
+    }
+    done(null, { ...parseQueryString(body as string) });
+  });
+
+  // Set before the handler runs, so error responses carry them too. A callback hook: an async
+  // hook costs a promise per request and this does no I/O.
+  if (securityHeaders) {
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.headers(authHeaders(request.protocol === 'https'));
+      done();
+    });
+  }
+
+  await app.register(authRoutes(service));
+  await app.register(userRoutes(service));
+  await app.register(auditRoutes(service));
+};
