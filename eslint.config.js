@@ -10,12 +10,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Only src/config.ts (and tests/bench/cli entry points) read process.env.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Only src/config.ts (and tests/bench/cli entry points) read process.env.',
+        },
       ],
     },
   },
+  // bin/ and examples/ are plain JavaScript run by Node.
   {
-    files: ['src/config.ts', 'src/main.ts', 'src/cli/**', 'test/**', 'bench/**', 'vitest.config.ts', 'src/store/postgres/embedded.ts'],
+    files: ['bin/**/*.js', 'examples/**/*.js', 'examples/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly', fetch: 'readonly' } },
+  },
+  {
+    files: [
+      'src/config.ts',
+      'src/main.ts',
+      'src/compose/create-gatekeeper.ts',
+      'src/cli/**',
+      'test/**',
+      'bench/**',
+      'vitest.config.ts',
+      'src/store/postgres/embedded.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** The tiers that need a database: they share one throwaway PostgreSQL for the run. */
-const DATABASE_TIERS = ['store', 'http', 'cli', 'ops', 'property'];
+const DATABASE_TIERS = ['store', 'http', 'cli', 'ops', 'property', 'library'];
 
 export default defineConfig({
   test: {
@@ -16,8 +16,9 @@ export default defineConfig({
         test: {
           name: 'database',
           include: DATABASE_TIERS.map((tier) => `test/${tier}/**/*.test.ts`),
-          // One throwaway PostgreSQL for the whole run (or TEST_DATABASE_URL); each test file makes its own database.
-          globalSetup: ['test/support/global-setup.ts'],
+          // The compiled dist/ (processes run it), and one throwaway PostgreSQL for the whole run (or
+          // TEST_DATABASE_URL); each test file makes its own database.
+          globalSetup: ['test/support/build.ts', 'test/support/global-setup.ts'],
         },
       },
     ],

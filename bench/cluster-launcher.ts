@@ -1,7 +1,7 @@
 /**
- * A bench-only launcher doing what src/main.ts does (loadConfig → createGatekeeper → listen,
+ * A bench-only launcher doing what src/main.ts does (loadConfig → buildGatekeeper → listen,
  * the same start line), with two knobs main.ts does not have:
- * - BENCH_WORKERS=N: N node:cluster workers, each its own createGatekeeper, on one shared port
+ * - BENCH_WORKERS=N: N node:cluster workers, each its own buildGatekeeper, on one shared port
  *   (the fallback for the several-cores scenario when GATEKEEPER_WORKERS is not supported);
  * - BENCH_HASH_PARAMS=m,t,p: Argon2id parameters (KiB, passes, lanes) instead of the level's, so
  *   that the scale scenario's bulk-loaded cheap hashes count as current (no rehash on login).
@@ -9,7 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { loadConfig } from '../src/config.js';
-import { createGatekeeper } from '../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../src/compose/build-gatekeeper.js';
 import { createLogger } from '../src/logger.js';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
@@ -42,7 +42,7 @@ if (cluster.isPrimary && workers > 1) {
   });
 } else {
   const log = createLogger(config.logLevel);
-  const gatekeeper = await createGatekeeper(config, { logger: log, ...(hashParams ? { hashParams } : {}) });
+  const gatekeeper = await buildGatekeeper(config, { logger: log, ...(hashParams ? { hashParams } : {}) });
   await gatekeeper.app.listen({ host: config.host, port: config.port });
   const address = gatekeeper.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createGatekeeper, type Gatekeeper } from './compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from './compose/build-gatekeeper.js';
 import { openStore, type OpenedStore } from './compose/open-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { GatekeeperError } from './errors.js';
@@ -42,7 +42,7 @@ export async function main(): Promise<void> {
 }
 
 async function serveSingle(config: Config, log: Logger): Promise<void> {
-  const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log }), log);
+  const gatekeeper = await startOrExit(() => buildGatekeeper(config, { logger: log }), log);
   const port = await listenOrExit(gatekeeper, config, log);
   log.info(startLine(config, port, gatekeeper.location));
   onStopSignal(log, () => gatekeeper.app.close());
@@ -103,7 +103,7 @@ async function serveWorker(config: Config, log: Logger): Promise<void> {
     process.once('message', (m: { databaseUrl: string | null }) => resolve(m));
     process.send?.({ ready: true });
   });
-  const gatekeeper = await startOrExit(() => createGatekeeper(config, { logger: log, embeddedUrl: databaseUrl }), log);
+  const gatekeeper = await startOrExit(() => buildGatekeeper(config, { logger: log, embeddedUrl: databaseUrl }), log);
   let port: number;
   try {
     port = await listen(gatekeeper.app, config);
@@ -203,7 +203,7 @@ function fail(code: number, message: string): never {
 }
 
 /**
- * Whether this module is the process entry (`node --import tsx src/main.ts`, as npm start
+ * Whether this module is the process entry (`node dist/main.js`, as npm start
  * runs it), compared by real path so a symlinked checkout still matches. Imported
  * (by `gatekeeper serve`, a test, a library user), it starts nothing.
  */

@@ -1,5 +1,5 @@
 /**
- * The `gatekeeper` command (bin/gatekeeper.js loads this through tsx; so does
+ * The `gatekeeper` command (bin/gatekeeper.js loads its compiled form from dist/; so does
  * `npm run gatekeeper -- …`). Exit codes: 0 ok, 1 failed, 2 usage error.
  */
 import { processIo, runCli } from './run.js';

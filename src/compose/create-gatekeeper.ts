@@ -1,93 +1,119 @@
 /**
- * What `npm start` runs, short of listening: the store, the service, the jobs a
- * running instance owns (retention purge, bootstrap admin) and the HTTP app.
- * src/main.ts adds listen() and signal handling; tests use it through inject().
+ * The programmatic entry of the package: `createGatekeeper(options)` builds the
+ * same Gatekeeper `npm start` runs (store, service, jobs, HTTP app) inside the
+ * caller's process. Settings are read exactly as the service reads its
+ * environment (docs/DESIGN.md lists them), from `options.env` or process.env;
+ * `options.database` says where users are kept without any variable.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AuthService } from '../auth/auth-service.js';
-import type { Config } from '../config.js';
-import { buildApp } from '../http/app.js';
-import type { PasswordHasher } from '../security/password-hasher.js';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, resolveLogFormat } from '../logger.js';
 import type { Store } from '../store/store.js';
-import { VERSION } from '../version.js';
-import { createService, type ServiceOptions } from './create-service.js';
-import { openStore, type OpenedStore } from './open-store.js';
+import { buildGatekeeper, type BuildOptions } from './build-gatekeeper.js';
+import type { OpenedStore } from './open-store.js';
 
-/** A built, not yet listening, Gatekeeper. */
+/**
+ * Where users are kept, instead of DATABASE_URL / GATEKEEPER_BACKEND:
+ * - a `pg.Pool` of yours: Gatekeeper runs its SQL on it and leaves it open on close();
+ *   each of its connections is set to `TIME ZONE 'UTC'` when Gatekeeper first uses it;
+ *   the per-process user cache is off (it would need a LISTEN connection of its own);
+ * - a connection string (`postgres://…`, as DATABASE_URL);
+ * - `{ embedded: { dataDir } }`: the embedded PostgreSQL, started in `dataDir` (default ./data);
+ * - `{ memory: true }`: process memory, lost when the process ends (tests, demos).
+ */
+export type DatabaseOption = pg.Pool | string | { embedded: { dataDir?: string } } | { memory: true };
+
+export interface CreateGatekeeperOptions {
+  /** The settings, named as the environment variables of docs/DESIGN.md; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where users are kept; overrides DATABASE_URL, POSTGRES_* and GATEKEEPER_BACKEND of `env`. */
+  database?: DatabaseOption;
+  /** A pino logger, or false for none; default a logger at LOG_LEVEL in LOG_FORMAT, on stdout. */
+  logger?: Logger | false;
+  /** Argon2id parameters instead of the security level's (tests use cheap ones); for tests only. */
+  hashParams?: BuildOptions['hashParams'];
+}
+
+/** A running (not listening) Gatekeeper in your process. */
 export interface Gatekeeper {
-  app: FastifyInstance;
+  /** The use cases: register, login, refresh, logout, authenticate, profile, admin calls… */
   service: AuthService;
-  store: Store;
-  /** The Argon2 hasher and its bounded queue (what /metrics reports as gatekeeper_password_hash_jobs). */
-  hasher: PasswordHasher;
-  location: string;
-  /** Closes the app, stops the purge timer and closes the store it opened. */
+  /** The HTTP app with every route of the contract; `await app.listen({ port })` to serve it. */
+  app: FastifyInstance;
+  /** The settings in effect, as read from `env` and `database`. */
+  config: Config;
+  /** Stops the jobs, closes the app and the store (and the embedded server, if one was started). */
   close(): Promise<void>;
 }
 
-export interface GatekeeperOptions extends Omit<ServiceOptions, 'log'> {
-  /** The service's logger; false or absent: silent. */
-  logger?: Logger | false;
-  /** A store opened by the caller, who also closes it; absent: openStore(config). */
-  store?: OpenedStore;
-  /** The URL of an embedded server a parent process started (cluster workers). */
-  embeddedUrl?: string | null;
-}
-
-/** How often a running instance purges expired audit events, login counters and retired keys. */
-const PURGE_INTERVAL_MS = 6 * 3_600_000;
-
 /**
- * Wires config → store → security → service → HTTP app, and starts the instance's
- * own jobs: the retention purge (now and every few hours) and the bootstrap admin.
- * @example const { app, close } = await createGatekeeper(loadConfig({ GATEKEEPER_BACKEND: 'memory' }));
+ * @throws ConfigError (its `problems` list each bad setting) for invalid settings;
+ *   GatekeeperError `DATABASE_UNAVAILABLE` when the database cannot be reached.
+ * @example
+ * const gatekeeper = await createGatekeeper({ database: { memory: true } });
+ * const user = await gatekeeper.service.register({ username: 'alice', password: 'Sup3r-Secret!' });
+ * await gatekeeper.close();
  */
-export async function createGatekeeper(config: Config, options: GatekeeperOptions = {}): Promise<Gatekeeper> {
-  const log = options.logger || undefined;
-  const opened =
-    options.store ?? (await openStore(config, { ...(log ? { log } : {}), embeddedUrl: options.embeddedUrl ?? null }));
-  let purgeTimer: NodeJS.Timeout | undefined;
+export async function createGatekeeper(options: CreateGatekeeperOptions = {}): Promise<Gatekeeper> {
+  const database = options.database;
+  const pool = database !== undefined && isPool(database) ? database : null;
+  const config = loadConfig({ ...(options.env ?? process.env), ...databaseEnv(database) });
+  const logger =
+    options.logger === undefined
+      ? createLogger(config.logLevel, resolveLogFormat(config.logFormat, process.stdout.isTTY))
+      : options.logger;
+  const opened = pool ? await openPool(pool, config, logger || undefined) : undefined;
   try {
-    const { store } = opened;
-    const { service, hasher, tokens } = await createService(config, store, {
-      ...(log ? { log } : {}),
+    const built = await buildGatekeeper(config, {
+      logger,
+      ...(opened ? { store: opened } : {}),
       ...(options.hashParams ? { hashParams: options.hashParams } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.keyRefreshSeconds === undefined ? {} : { keyRefreshSeconds: options.keyRefreshSeconds }),
     });
-    // Retention holds even if nobody calls POST /auth/cleanup: at start, then every few hours.
-    await service.purgeExpired();
-    purgeTimer = setInterval(() => {
-      service.purgeExpired().catch((err: unknown) => log?.warn({ err }, 'purging expired audit events failed'));
-    }, PURGE_INTERVAL_MS);
-    purgeTimer.unref();
-    if (config.admin) {
-      const outcome = await service.ensureAdmin(config.admin);
-      if (outcome !== 'exists') log?.info({ username: config.admin.username }, `admin account ${outcome}`);
-    }
-    const app = await buildApp({
-      service,
-      hasher,
-      version: VERSION,
-      logger: options.logger ?? false,
-      accessLog: config.accessLog,
-      trustProxy: config.trustProxy,
-      requestTimeoutSeconds: config.requestTimeoutSeconds,
-      corsOrigins: config.corsOrigins,
-      metricsToken: config.metricsToken,
-      listenHost: config.host,
-      ...(opened.alive ? { alive: opened.alive } : {}),
-      jwks: () => tokens.jwks(),
-    });
-    app.addHook('onClose', async () => {
-      clearInterval(purgeTimer);
-      if (!options.store) await opened.close();
-    });
-    return { app, service, store, hasher, location: opened.location, close: () => app.close() };
+    const close = async () => {
+      await built.close();
+      await opened?.close();
+    };
+    return { service: built.service, app: built.app as FastifyInstance, config, close };
   } catch (err) {
-    clearInterval(purgeTimer);
-    if (!options.store) await opened.close();
+    await opened?.close();
     throw err;
   }
+}
+
+/** The variables a `database` option stands for. */
+function databaseEnv(database: DatabaseOption | undefined): Record<string, string> {
+  if (database === undefined) return {};
+  if (typeof database === 'string') return { GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database };
+  if (isPool(database)) return { GATEKEEPER_BACKEND: 'postgres', GATEKEEPER_USER_CACHE_SECONDS: '0' };
+  if ('memory' in database && database.memory) return { GATEKEEPER_BACKEND: 'memory' };
+  if ('embedded' in database) {
+    const dataDir = database.embedded.dataDir;
+    return { GATEKEEPER_BACKEND: 'embedded', ...(dataDir ? { GATEKEEPER_DATA_DIR: dataDir } : {}) };
+  }
+  throw new TypeError('database must be a pg.Pool, a connection string, { embedded: { dataDir } } or { memory: true }');
+}
+
+/** A pg.Pool, recognised by shape: the caller's pg may be another copy than Gatekeeper's. */
+function isPool(value: unknown): value is pg.Pool {
+  const candidate = value as Partial<pg.Pool> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.connect === 'function' &&
+    typeof candidate.query === 'function' &&
+    typeof candidate.totalCount === 'number'
+  );
+}
+
+async function openPool(pool: pg.Pool, config: Config, log: FastifyBaseLogger | undefined): Promise<OpenedStore> {
+  const { openPostgresStore } = await import('../store/postgres/postgres-store.js');
+  const store: Store = await openPostgresStore({
+    database: config.database,
+    pool,
+    ...(log ? { log: (line: string) => log.info(line) } : {}),
+  });
+  return { store, location: 'PostgreSQL (a pool of the application)', close: () => store.close() };
 }

@@ -1,7 +1,7 @@
 /**
  * The service without its process: security (hasher, signing keys, tokens) and
  * AuthService on an open store. No HTTP, no timers, no bootstrap admin, no purge:
- * what a one-shot command needs, and what createGatekeeper builds the running
+ * what a one-shot command needs, and what buildGatekeeper builds the running
  * service on.
  */
 import type { Logger } from 'pino';

@@ -2,6 +2,14 @@
 export const ROLES = ['admin', 'regular', 'guest'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** admin > regular > guest (docs/API.md): a higher rank may do what a lower one may. */
+const RANK: Record<Role, number> = { admin: 3, regular: 2, guest: 1 };
+
+/** True when `role` is `minimum` or ranks above it. */
+export function hasRole(role: Role, minimum: Role): boolean {
+  return RANK[role] >= RANK[minimum];
+}
+
 /** The role named by `text`, or null when it is not one of ROLES. */
 export function parseRole(text: string): Role | null {
   return ROLES.find((role) => role === text) ?? null;

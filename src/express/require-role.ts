@@ -1,15 +1,9 @@
-import { ROLES, type Role } from '../core/roles.js';
+import { hasRole, ROLES, type Role } from '../core/roles.js';
 import { GatekeeperError } from '../errors.js';
 import { sendAuthError } from './respond.js';
 import type { Middleware } from './types.js';
 
-/** admin > regular > guest (docs/API.md): a higher rank may do what a lower one may. */
-const RANK: Record<Role, number> = { admin: 3, regular: 2, guest: 1 };
-
-/** True when `role` is `minimum` or ranks above it. */
-export function hasRole(role: Role, minimum: Role): boolean {
-  return RANK[role] >= RANK[minimum];
-}
+export { hasRole };
 
 /**
  * Express/Connect middleware after requireAuth(): lets the request on when `req.user.role` is

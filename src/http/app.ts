@@ -11,11 +11,10 @@ import { installClientAddress, proxyTrust } from './client-address.js';
 import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
-import { BODY_LIMIT, gatekeeperRoutes } from './gatekeeper-routes.js';
+import { BODY_LIMIT, gatekeeperRoutes, SHARED_SCHEMAS } from './gatekeeper-routes.js';
 import { createMetrics } from './metrics.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
-import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
 
 export interface AppDeps {
@@ -122,10 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ],
     },
   });
-  app.addSchema(ErrorBodySchema);
-  app.addSchema(UserPublicSchema);
-  app.addSchema(TokenResponseSchema);
-  app.addSchema(AuditEventSchema);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

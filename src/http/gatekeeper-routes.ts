@@ -14,12 +14,24 @@ import { sendError } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { userRoutes } from './routes/users.js';
+import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { authHeaders } from './security-headers.js';
+
+/**
+ * The component schemas the routes refer to by `$ref`: added to the app that owns the
+ * OpenAPI document (Gatekeeper's own, or the host's), not inside the encapsulated routes.
+ */
+export const SHARED_SCHEMAS = [ErrorBodySchema, UserPublicSchema, TokenResponseSchema, AuditEventSchema] as const;
 
 export interface GatekeeperRoutesOptions {
   service: AuthService;
   /** Set the /auth security headers on every response (default true); false where the app's own hook does. */
   securityHeaders?: boolean;
+  /**
+   * The name of the bearer security scheme in the OpenAPI document the routes end up in (default
+   * `bearerAuth`, Gatekeeper's own); null: the routes name none (a host document that declares none).
+   */
+  securityScheme?: string | null;
 }
 
 /** docs/API.md: request bodies over 64 KiB are 413, whatever the host app allows elsewhere. */
@@ -30,7 +42,7 @@ const FORM_ROUTES: ReadonlySet<string> = new Set(['/login']);
 
 export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions> = async (
   app,
-  { service, securityHeaders = true },
+  { service, securityHeaders = true, securityScheme = 'bearerAuth' },
 ) => {
   const prefix = app.prefix;
   app.decorateRequest('principal', null);
@@ -45,6 +57,12 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   // Every route here keeps the contract's body limit, even in a host app with a larger one.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= BODY_LIMIT;
+    // @fastify/swagger fails on a security requirement whose scheme its document does not declare.
+    const schema = route.schema as { security?: Record<string, string[]>[] } | undefined;
+    if (schema?.security && securityScheme !== 'bearerAuth') {
+      if (securityScheme === null) delete schema.security;
+      else schema.security = [{ [securityScheme]: [] }];
+    }
   });
 
   // JSON only, except the OAuth2 password grant on login; text/plain would reach handlers as a string.

@@ -42,7 +42,7 @@ describe('gatekeeper command line', { timeout: 60_000 }, () => {
     expect(() => resolveCommand(argv)).toThrow(message);
   });
 
-  it('bin/gatekeeper.js runs without a build: --help exits 0, a usage error exits 2 with a hint', async () => {
+  it('bin/gatekeeper.js runs the compiled CLI: --help exits 0, a usage error exits 2 with a hint', async () => {
     const help = await spawnGatekeeper(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: gatekeeper <command>');

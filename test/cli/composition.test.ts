@@ -51,7 +51,7 @@ describe('composition apart from running', { timeout: 60_000 }, () => {
     expect(files).toContain('src/compose/create-service.ts');
     expect(packages).not.toContain('fastify');
     expect(files).not.toContain('src/http/app.ts');
-    expect(files).not.toContain('src/compose/create-gatekeeper.ts');
+    expect(files).not.toContain('src/compose/build-gatekeeper.ts');
     expect(files).not.toContain('src/main.ts');
   });
 

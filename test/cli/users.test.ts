@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { CHEAP_HASH } from '../support/app.js';
 import { cleanEnv, runGatekeeper } from '../support/cli.js';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   env = { DATABASE_URL: db.url, GATEKEEPER_SECRET_KEY: SECRET_KEY, GATEKEEPER_PASSWORD_SECURITY_LEVEL: 'LOW' };
   const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
-  api = await createGatekeeper(config, { hashParams: CHEAP_HASH });
+  api = await buildGatekeeper(config, { hashParams: CHEAP_HASH });
 });
 
 afterAll(async () => {

@@ -11,10 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { CHEAP_HASH, STRONG_PASSWORD, expectError, register, testConfig } from '../support/app.js';
-import { ROOT, post } from '../support/process.js';
+import { ROOT, SERVICE_ENTRY, post } from '../support/process.js';
 
 const FLOOD = 500;
 const CONCURRENCY = 2;
@@ -48,7 +48,7 @@ async function freePort(): Promise<number> {
  */
 async function startQuietService(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, SERVICE_ENTRY, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -191,7 +191,7 @@ describe('while the hash queue is full', () => {
   it('logins and registrations get 503 OVERLOADED before any database work', async () => {
     const { opened, reads } = countingStore();
     const config = testConfig({ GATEKEEPER_HASH_CONCURRENCY: '1', GATEKEEPER_HASH_QUEUE_MAX: '0' });
-    const gk = await createGatekeeper(config, { store: opened, hashParams: CHEAP_HASH });
+    const gk = await buildGatekeeper(config, { store: opened, hashParams: CHEAP_HASH });
     try {
       await register(gk.app, 'queued_out');
       let release!: () => void;

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { createTestDatabase } from '../support/database.js';
 import {
   CHEAP_HASH,
@@ -172,7 +172,7 @@ describe('log redaction', () => {
       children += 1;
     };
     const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' }, onChild }, sink);
-    const gk = await createGatekeeper(testConfig(env), { logger, hashParams: CHEAP_HASH });
+    const gk = await buildGatekeeper(testConfig(env), { logger, hashParams: CHEAP_HASH });
     await register(gk.app, 'logged_user');
     const login = await gk.app.inject({
       method: 'POST',
@@ -250,7 +250,7 @@ describe('log redaction', () => {
       GATEKEEPER_JWT_ALGORITHM: 'ES256',
       POSTGRES_ECHO: 'true',
     });
-    const gk = await createGatekeeper(config, { logger, hashParams: CHEAP_HASH });
+    const gk = await buildGatekeeper(config, { logger, hashParams: CHEAP_HASH });
     try {
       await register(gk.app, 'echoed');
       await gk.app.inject({

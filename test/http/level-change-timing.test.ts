@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { register, testConfig } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -30,10 +30,10 @@ describe('login timing after a change of security level (postgres store)', () =>
       GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES: '1000',
       GATEKEEPER_LOGIN_IP_MAX_FAILURES: '1000',
     });
-    const before = await createGatekeeper(config, { hashParams: OLD_LEVEL });
+    const before = await buildGatekeeper(config, { hashParams: OLD_LEVEL });
     for (const name of ['old_user_1', 'old_user_2', 'old_user_3']) await register(before.app, name);
     await before.close();
-    gk = await createGatekeeper(config, { hashParams: NEW_LEVEL });
+    gk = await buildGatekeeper(config, { hashParams: NEW_LEVEL });
   });
   afterAll(async () => {
     await gk?.close();

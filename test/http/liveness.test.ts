@@ -1,6 +1,6 @@
 /** /health/live answers 503 once the process needs a restart (an embedded database given up on). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { CHEAP_HASH, json, testConfig } from '../support/app.js';
 
@@ -9,7 +9,7 @@ describe('GET /health/live', () => {
   let gk: Gatekeeper;
   beforeAll(async () => {
     const store = new MemoryStore();
-    gk = await createGatekeeper(testConfig(), {
+    gk = await buildGatekeeper(testConfig(), {
       hashParams: CHEAP_HASH,
       store: { store, location: 'memory', alive: () => alive, close: () => store.close() },
     });

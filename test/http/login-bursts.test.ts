@@ -5,7 +5,7 @@
  * anybody's correct password. A test clock moves time; nothing sleeps.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { PasswordHasher } from '../../src/security/password-hasher.js';
 import { createTestDatabase } from '../support/database.js';
 import {
@@ -39,7 +39,7 @@ describe('a burst of guesses on one account, two instances on one PostgreSQL dat
     const clock = testClock();
     const config = testConfig({ GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url });
     const instances: Gatekeeper[] = await Promise.all(
-      [1, 2].map(() => createGatekeeper(config, { hashParams: CHEAP_HASH, now: clock.now })),
+      [1, 2].map(() => buildGatekeeper(config, { hashParams: CHEAP_HASH, now: clock.now })),
     );
     for (const gk of instances) cleanups.push(() => gk.close());
     const [a, b] = instances as [Gatekeeper, Gatekeeper];

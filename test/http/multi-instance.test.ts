@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { startEmbeddedPostgres } from '../../src/store/postgres/embedded.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
 import { createTestDatabase } from '../support/database.js';
@@ -29,7 +29,7 @@ describe('several instances on one PostgreSQL database', () => {
       GATEKEEPER_SECRET_KEY: '',
     });
     const instances: Gatekeeper[] = await Promise.all(
-      [1, 2, 3].map(() => createGatekeeper(config, { hashParams: CHEAP_HASH })),
+      [1, 2, 3].map(() => buildGatekeeper(config, { hashParams: CHEAP_HASH })),
     );
     for (const gk of instances) cleanups.push(() => gk.close());
     const [a, b, c] = instances as [Gatekeeper, Gatekeeper, Gatekeeper];
@@ -78,7 +78,7 @@ describe('several instances on one PostgreSQL database', () => {
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
     const config = testConfig({ GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url });
-    const [a, b] = await Promise.all([1, 2].map(() => createGatekeeper(config, { hashParams: CHEAP_HASH })));
+    const [a, b] = await Promise.all([1, 2].map(() => buildGatekeeper(config, { hashParams: CHEAP_HASH })));
     cleanups.push(
       () => a!.close(),
       () => b!.close(),
@@ -106,7 +106,7 @@ describe('database outage', () => {
       DATABASE_URL: server.url,
       POSTGRES_POOL_TIMEOUT: '2',
     });
-    const gk = await createGatekeeper(config, { hashParams: CHEAP_HASH });
+    const gk = await buildGatekeeper(config, { hashParams: CHEAP_HASH });
     try {
       await register(gk.app, 'outage_user');
       await server.stop();

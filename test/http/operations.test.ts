@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import {
   BACKENDS,
   CHEAP_HASH,
@@ -163,7 +163,7 @@ describe('logging', () => {
       },
     });
     const logger = pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-    const gk = await createGatekeeper(testConfig({ GATEKEEPER_ACCESS_LOG: 'true' }), {
+    const gk = await buildGatekeeper(testConfig({ GATEKEEPER_ACCESS_LOG: 'true' }), {
       logger,
       hashParams: CHEAP_HASH,
     });

@@ -6,7 +6,7 @@
  * count not yet written is written at close.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import type { AuditEventRecord } from '../../src/store/store.js';
 import { createTestDatabase } from '../support/database.js';
 import {
@@ -84,7 +84,7 @@ describe('refusals counted but not yet written (PostgreSQL)', () => {
     try {
       const config = testConfig({ GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url });
       const clock = testClock();
-      const first = await createGatekeeper(config, { hashParams: CHEAP_HASH, now: clock.now });
+      const first = await buildGatekeeper(config, { hashParams: CHEAP_HASH, now: clock.now });
       await register(first.app, 'closing');
       const login = (password: string) =>
         first.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'closing', password } });
@@ -92,7 +92,7 @@ describe('refusals counted but not yet written (PostgreSQL)', () => {
       for (let i = 0; i < 40; i += 1) expectError(await login(STRONG_PASSWORD), 429, 'TOO_MANY_ATTEMPTS');
       await first.close();
 
-      const second = await createGatekeeper(config, { hashParams: CHEAP_HASH });
+      const second = await buildGatekeeper(config, { hashParams: CHEAP_HASH });
       try {
         const rows = throttledRows(await second.store.listAuditEvents({ username: 'closing', limit: 1000 }));
         expect(rows).toHaveLength(2);

@@ -6,7 +6,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../src/auth/key-ring.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import {
   CHEAP_HASH,
   STRONG_PASSWORD,
@@ -35,7 +35,7 @@ describe('two instances on one PostgreSQL database, and restarts', () => {
       GATEKEEPER_JWT_ALGORITHM: 'EdDSA',
       ...env,
     });
-    const gk = await createGatekeeper(config, { hashParams: CHEAP_HASH, now });
+    const gk = await buildGatekeeper(config, { hashParams: CHEAP_HASH, now });
     open.push(gk);
     return gk;
   };

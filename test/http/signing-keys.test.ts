@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../src/auth/key-ring.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { keysCommand } from '../../src/cli/commands/keys.js';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import {
   BACKENDS,
   CHEAP_HASH,
@@ -103,7 +103,7 @@ describe('gatekeeper keys rotate', () => {
     const database = await createTestDatabase();
     const env = { GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url, GATEKEEPER_JWT_ALGORITHM: 'ES256' };
     const clock = testClock();
-    const service = await createGatekeeper(testConfig(env), { hashParams: CHEAP_HASH, now: clock.now });
+    const service = await buildGatekeeper(testConfig(env), { hashParams: CHEAP_HASH, now: clock.now });
     try {
       await register(service.app, 'cli_keys');
       const first = decodeProtectedHeader((await login(service.app, 'cli_keys')).access_token).kid;

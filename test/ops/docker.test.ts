@@ -78,8 +78,11 @@ describe('Docker files (parsed, not run)', () => {
       .filter((line) => line.trim() !== '' && !line.trim().startsWith('#'));
     const instruction = (name: string) =>
       lines.filter((l) => l.startsWith(`${name} `)).map((l) => l.slice(name.length + 1));
-    expect(instruction('FROM')).toEqual(['node:20-slim']);
-    expect(instruction('RUN').join('\n')).toContain('npm ci --omit=dev');
+    // Two stages: one compiles, the image that runs holds compiled JavaScript and production dependencies.
+    expect(instruction('FROM')).toEqual(['node:20-slim AS build', 'node:20-slim']);
+    const runs = instruction('RUN').join('\n');
+    expect(runs).toContain('npm ci');
+    expect(runs).toContain('npm prune --omit=dev');
     const user = instruction('USER').at(-1);
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
@@ -92,14 +95,20 @@ describe('Docker files (parsed, not run)', () => {
       'node',
       '--max-semi-space-size=4',
       '--heap-growing-percent=30',
-      'bin/gatekeeper.js',
-      'serve',
+      'dist/main.js',
     ]);
-    // tsx runs the sources in production, so it must survive --omit=dev.
-    const pkg = JSON.parse(await read('package.json')) as { dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies)).toContain('tsx');
-    const copied = instruction('COPY').map((c) => c.split(' ')[0]);
-    expect(copied).toEqual(expect.arrayContaining(['package.json', 'bin', 'src']));
+    // No TypeScript at run time: tsx is a development dependency only.
+    const pkg = JSON.parse(await read('package.json')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.devDependencies)).toContain('tsx');
+    const runtimeCopies = instruction('COPY').filter((c) => c.startsWith('--from=build'));
+    expect(runtimeCopies.map((c) => c.split(' ')[1])).toEqual(
+      expect.arrayContaining(['/app/package.json', '/app/node_modules', '/app/dist']),
+    );
+    expect(instruction('COPY').some((c) => c.startsWith('src '))).toBe(true); // only into the build stage
   });
 
   it('.dockerignore keeps local data, exports with password hashes and node_modules out of the image', async () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { CHEAP_HASH } from '../support/app.js';
 import { runGatekeeper, type CliResult } from '../support/cli.js';
@@ -72,7 +72,7 @@ export function expectNoSecrets(result: CliResult, ...secrets: string[]): void {
 /** Logs in through the service's API on that database. */
 export async function logsIn(url: string, username: string, password: string): Promise<boolean> {
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', GATEKEEPER_SECRET_KEY: 'x'.repeat(40) });
-  const app = await createGatekeeper(config, { hashParams: CHEAP_HASH });
+  const app = await buildGatekeeper(config, { hashParams: CHEAP_HASH });
   try {
     const response = await app.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password } });
     return response.statusCode === 200;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createGatekeeper, type Gatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 
 export type TestBackend = 'memory' | 'postgres';
 
@@ -28,8 +28,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-/** createGatekeeper's options a test may add (a clock, a key reload interval). */
-export type GatekeeperOptions = Omit<NonNullable<Parameters<typeof createGatekeeper>[1]>, 'store'>;
+/** buildGatekeeper's options a test may add (a clock, a key reload interval). */
+export type GatekeeperOptions = Omit<NonNullable<Parameters<typeof buildGatekeeper>[1]>, 'store'>;
 
 /** A Gatekeeper on a fresh store: memory, or a new database on the run's PostgreSQL. */
 export async function startGatekeeper(
@@ -39,12 +39,12 @@ export async function startGatekeeper(
 ): Promise<TestGatekeeper> {
   if (backend === 'memory') {
     const config = testConfig(env);
-    return { ...(await createGatekeeper(config, { hashParams: CHEAP_HASH, ...options })), config, databaseUrl: null };
+    return { ...(await buildGatekeeper(config, { hashParams: CHEAP_HASH, ...options })), config, databaseUrl: null };
   }
   const { createTestDatabase } = await import('./database.js');
   const database = await createTestDatabase();
   const config = testConfig({ GATEKEEPER_BACKEND: 'postgres', DATABASE_URL: database.url, ...env });
-  const gatekeeper = await createGatekeeper(config, { hashParams: CHEAP_HASH, ...options });
+  const gatekeeper = await buildGatekeeper(config, { hashParams: CHEAP_HASH, ...options });
   return {
     ...gatekeeper,
     config,

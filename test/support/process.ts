@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** What `npm start` runs (less its V8 flags): the compiled service, built by test/support/build.ts. */
+export const SERVICE_ENTRY = ['dist/main.js'];
+
 export interface ServiceProcess {
   child: ChildProcess;
   baseUrl: string;
@@ -15,11 +18,11 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `src/main.ts` as `npm start` does and waits for its start line, which
+ * Starts the service as `npm start` does and waits for its start line, which
  * names the port (PORT=0 lets the OS pick a free one).
  */
 export async function startService(env: Record<string, string>, timeoutMs = 90_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, SERVICE_ENTRY, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,7 +64,7 @@ export async function runServiceToExit(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<{ code: number | string; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, SERVICE_ENTRY, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { isConnectionError, translateError, type ConnectionTarget } from './errors.js';
-import type { Statement } from './pool.js';
+import { utcTypes, type Statement } from './pool.js';
 
 /** SQL text plus which parameters hold secrets; values are given when it runs. A bare string has none. */
 export type Sql = Omit<Statement, 'values'> | string;
@@ -46,6 +46,12 @@ export interface ExecutorOptions {
   echo?: ((statement: Statement) => void) | undefined;
   /** How errors leave the executor; default translateError (./errors.ts) for `target`. */
   translate?: (err: unknown) => unknown;
+  /**
+   * The pool is the caller's (a pg.Pool handed to buildGatekeeper): close() leaves it open, and
+   * since its connections were not made by createPool, each one is set to UTC once when first
+   * used and every result is read with the UTC timestamp parser (./pool.ts, utcTypes).
+   */
+  sharedPool?: boolean;
 }
 
 /**
@@ -58,20 +64,36 @@ export function createExecutor(pool: pg.Pool, options: ExecutorOptions): Executo
   const echo = options.echo;
   let closed = false;
 
+  const shared = options.sharedPool === true;
   const run = <R extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql, values: unknown[] = []) => {
     const statement = typeof sql === 'string' ? { text: sql } : sql;
     echo?.({ ...statement, values });
+    if (shared) return client.query<R>({ text: statement.text, values, types: utcTypes });
     return client.query<R>(statement.text, values);
   };
+  /** Connections of a shared pool already set to UTC (they keep the setting while they live). */
+  const inUtc = new WeakSet<pg.ClientBase>();
   const session = (client: pg.ClientBase): Queryer => ({
     query: <R extends pg.QueryResultRow>(sql: Sql, values?: unknown[]) => run<R>(client, sql, values),
   });
   const connect = async (): Promise<pg.PoolClient> => {
+    let client: pg.PoolClient;
     try {
-      return await pool.connect();
+      client = await pool.connect();
     } catch (err) {
       throw translate(err);
     }
+    if (shared && !inUtc.has(client)) {
+      try {
+        // users.created_at/updated_at are TIMESTAMP without time zone holding UTC.
+        await client.query(`SET TIME ZONE 'UTC'`);
+        inUtc.add(client);
+      } catch (err) {
+        client.release(true);
+        throw translate(err);
+      }
+    }
+    return client;
   };
 
   return {
@@ -132,7 +154,7 @@ export function createExecutor(pool: pg.Pool, options: ExecutorOptions): Executo
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      if (!shared) await pool.end();
     },
   };
 }

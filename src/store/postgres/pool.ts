@@ -189,7 +189,7 @@ function readPem(path: string, setting: string): string {
  * `users.created_at`/`updated_at` are TIMESTAMP without time zone holding UTC; pg
  * would read them as local time. Everything else keeps pg's own parsers.
  */
-const utcTypes = {
+export const utcTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === pg.types.builtins.TIMESTAMP && format !== 'binary') return parseUtcTimestamp;
     return pg.types.getTypeParser(oid, format);

@@ -9,7 +9,8 @@
 import { GatekeeperError } from '../../errors.js';
 import { systemClock } from '../rules.js';
 import type { Clock, PoolFigures, Store, StoreHealth } from '../store.js';
-import { describeConnectionError, isLostConnection, translateError } from './errors.js';
+import type pg from 'pg';
+import { describeConnectionError, isLostConnection, translateError, type ConnectionTarget } from './errors.js';
 import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
 import { createPostgresSessions } from './facets/sessions.js';
@@ -21,8 +22,10 @@ import { migrate } from './migrator.js';
 import { connectionTarget, createEcho, createPool, type PoolSettings } from './pool.js';
 
 export interface OpenPostgresStoreOptions {
-  /** The database part of the config (DatabaseConfig fits). */
+  /** The database part of the config (DatabaseConfig fits); ignored for the connection when `pool` is given. */
   database: PoolSettings;
+  /** A pool of the caller's to use instead of creating one; it stays open when the store closes. */
+  pool?: pg.Pool;
   /** As /health reports it; default `postgres`. */
   kind?: 'postgres' | 'embedded-postgres';
   /** Receives applied migrations, pool errors and, with `database.echo`, every statement. */
@@ -47,9 +50,11 @@ const SERVER_VERSION = { text: `SELECT current_setting('server_version') AS vers
  */
 export async function openPostgresStore(options: OpenPostgresStoreOptions): Promise<Store> {
   const log = options.log ?? (() => {});
-  const target = connectionTarget(options.database.url);
   const echo = options.database.echo ? createEcho(log) : undefined;
-  const db = createExecutor(createPool(options.database, { log }), { target, echo });
+  const db = options.pool
+    ? createExecutor(options.pool, { target: poolTarget(options.pool), echo, sharedPool: true })
+    : createExecutor(createPool(options.database, { log }), { target: connectionTarget(options.database.url), echo });
+  const target = db.target;
   try {
     await db.query(PING);
     if (options.migrate ?? true) {
@@ -101,6 +106,19 @@ async function health(db: Executor): Promise<StoreHealth> {
     serverVersion: null,
     pool: poolFigures(db),
     error: describeConnectionError(failure, db.target),
+  };
+}
+
+/** Where a caller's pool connects, from its options (never the password). */
+function poolTarget(pool: pg.Pool): ConnectionTarget {
+  const options = pool.options as pg.PoolConfig;
+  if (options.connectionString) return connectionTarget(options.connectionString);
+  const user = options.user ?? '(default user)';
+  return {
+    user,
+    host: options.host ?? 'localhost',
+    port: Number(options.port ?? 5432),
+    database: options.database ?? user,
   };
 }
 
