@@ -31,14 +31,17 @@ const MAX_TOKEN_LENGTH = 8192;
  * fetches the JWKS again, at most once per `cooldownMs`, so made-up `kid`s cannot flood Gatekeeper.
  *
  * @throws TypeError for unusable options (a short secret, algorithms that do not fit the keys).
+ * The key source and the options may come in one object, or as two arguments.
  * @example
- * const verifier = createVerifier(
- *   { jwksUrl: 'https://auth.example.com/.well-known/jwks.json' },
- *   { issuer: 'https://auth.example.com', audience: 'my-service' },
- * );
+ * const verifier = createVerifier({
+ *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'my-service',
+ * });
  * const user = await verifier.verify(token); // { sub, username, role, sid, jti, iat, exp, … }
  */
-export function createVerifier(source: KeySource, options: VerifierOptions = {}): Verifier {
+export function createVerifier(source: KeySource & VerifierOptions, more: VerifierOptions = {}): Verifier {
+  const options: VerifierOptions = { ...source, ...more };
   const algorithms = algorithmsFor(source, options.algorithms);
   const now = options.now ?? (() => new Date());
   const fetchImpl: FetchLike | undefined = options.fetch;

@@ -162,7 +162,7 @@ describe('app.register(gatekeeper, { prefix })', () => {
   });
 
   it("puts the auth routes, with their component schemas, in the host's OpenAPI document", async () => {
-    const document = host.swagger() as {
+    const document = host.swagger() as unknown as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
       components?: { schemas?: Record<string, unknown> };
     };
@@ -195,7 +195,7 @@ describe('the plugin creating its own Gatekeeper', () => {
       payload: { username: 'owned_user', password: STRONG_PASSWORD },
     });
     expect(response.statusCode).toBe(201);
-    const document = host.swagger() as { paths: Record<string, Record<string, { security?: unknown }>> };
+    const document = host.swagger() as unknown as { paths: Record<string, Record<string, { security?: unknown }>> };
     expect(document.paths['/auth/me']?.get).toBeDefined();
     expect(document.paths['/auth/me']?.get?.security).toBeUndefined();
     await host.close();
