@@ -119,7 +119,14 @@ try {
       const out = await sh(command, args, {
         cwd: app,
         timeout: STEP_TIMEOUT_MS,
-        env: { ...process.env, GATEKEEPER_URL: gatekeeperUrl },
+        env: {
+          ...process.env,
+          GATEKEEPER_URL: gatekeeperUrl,
+          PORT: '0',
+          LOG_LEVEL: 'warn',
+          GATEKEEPER_ADMIN_USERNAME: 'example_admin',
+          GATEKEEPER_ADMIN_PASSWORD: 'Adm1n-Secret!',
+        },
       });
       log(`${name}: passed in ${Date.now() - started} ms ${out.trim() ? `(${out.trim().split('\n').at(-1)})` : ''}`);
     } catch (err) {
