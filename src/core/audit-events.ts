@@ -12,5 +12,9 @@ export const AUDIT_EVENTS = [
   'key.rotate',
   'user.unlock',
   'reauth.failure',
+  'client.created',
+  'client.deleted',
+  'client.secret_rotated',
+  'client.auth_failure',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];
