@@ -21,12 +21,14 @@ export function clientCredentialsOf(
   body: { client_id?: string | undefined; client_secret?: string | undefined },
 ): ClientCredentials | null {
   const isBasic = authorization !== undefined && SCHEME.exec(authorization)?.[1]?.toLowerCase() === 'basic';
-  const inBody = body.client_id !== undefined || body.client_secret !== undefined;
-  if (isBasic && inBody) {
+  // RFC 6749 §3.1: a parameter sent without a value is treated as if it were omitted.
+  const clientId = body.client_id || undefined;
+  const clientSecret = body.client_secret || undefined;
+  if (isBasic && (clientId !== undefined || clientSecret !== undefined)) {
     throw new GatekeeperError('BAD_REQUEST', 'Use one client authentication method: HTTP Basic or the form, not both.');
   }
   if (isBasic) return basicCredentials(authorization);
-  if (body.client_id !== undefined) return { clientId: body.client_id, clientSecret: body.client_secret ?? '' };
+  if (clientId !== undefined) return { clientId, clientSecret: clientSecret ?? '' };
   return null;
 }
 
