@@ -67,6 +67,21 @@ async function waitForHealth(url, child, deadlineMs) {
   throw new Error(`no answer from ${url} within ${deadlineMs} ms`);
 }
 
+/** A client for the verifier example, created as an admin would: POST /auth/clients. */
+async function introspectionClient(base) {
+  const post = async (path, body, headers = {}) => {
+    const response = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  const admin = await post('/auth/login', { username: 'example_admin', password: 'Adm1n-Secret!' });
+  return post('/auth/clients', { name: 'Examples' }, { authorization: `Bearer ${admin.access_token}` });
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'gatekeeper-examples-'));
 let server;
 const failures = [];
@@ -98,12 +113,15 @@ try {
       PORT: String(port),
       GATEKEEPER_BACKEND: 'memory',
       GATEKEEPER_JWT_ALGORITHM: 'EdDSA',
+      GATEKEEPER_ADMIN_USERNAME: 'example_admin',
+      GATEKEEPER_ADMIN_PASSWORD: 'Adm1n-Secret!',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await waitForHealth(`${gatekeeperUrl}/health/live`, server, 60_000);
   log(`gatekeeper (from the tarball's bin) at ${gatekeeperUrl}`);
+  const client = await introspectionClient(gatekeeperUrl);
 
   const steps = [
     ['library', process.execPath, ['library/main.mjs']],
@@ -111,6 +129,7 @@ try {
     ['fastify-plugin', process.execPath, ['fastify-plugin/main.mjs']],
     ['express', process.execPath, ['express/main.mjs']],
     ['client', process.execPath, ['client/main.mjs']],
+    ['verifier (introspection)', process.execPath, ['verifier/main.mjs']],
     ['typescript', process.execPath, [path.join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'typescript']],
   ];
   for (const [name, command, args] of steps) {
@@ -126,6 +145,8 @@ try {
           LOG_LEVEL: 'warn',
           GATEKEEPER_ADMIN_USERNAME: 'example_admin',
           GATEKEEPER_ADMIN_PASSWORD: 'Adm1n-Secret!',
+          GATEKEEPER_CLIENT_ID: client.client_id,
+          GATEKEEPER_CLIENT_SECRET: client.client_secret,
         },
       });
       log(`${name}: passed in ${Date.now() - started} ms ${out.trim() ? `(${out.trim().split('\n').at(-1)})` : ''}`);

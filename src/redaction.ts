@@ -14,8 +14,10 @@ export const REDACT_PATHS = [
   '*.refresh_token',
   '*.secret',
   '*.secretKey',
-  // OAuth2 password-grant form field (POST /auth/login accepts it and ignores it).
+  // OAuth2 form fields: the password grant's client_secret (POST /auth/login ignores it), and
+  // RFC 7662's `token` and client_secret_post's `client_secret` (POST /auth/introspect).
   '*.client_secret',
+  '*.token',
   // Signing keys (issue 5): the private half, in either spelling, and the whole stored record.
   '*.privateJwk',
   '*.private_jwk',

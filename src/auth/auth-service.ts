@@ -7,14 +7,25 @@
  *   profile.ts         a user's own profile and password
  *   administration.ts  managing other accounts, stats, the audit trail
  *   maintenance.ts     cleanup, retention, the first admin, health for operations
+ *   clients.ts         OAuth clients (register, list, delete, rotate the secret)
+ *   introspection.ts   RFC 7662: client authentication and the state of a token
  *
  * Methods stay flat (service.updateUser, not service.admin.updateUser), so callers
  * did not change when the areas moved out.
  */
-import type { AuditEventRecord, PoolFigures, UserPage, UserRecord, UserStats } from '../store/store.js';
+import type {
+  AuditEventRecord,
+  OAuthClientRecord,
+  PoolFigures,
+  UserPage,
+  UserRecord,
+  UserStats,
+} from '../store/store.js';
 import type { Actor, RequestContext } from './actor.js';
 import { Administration } from './administration.js';
+import { Clients, type AdminContext, type ClientWithSecret, type NewClientInput } from './clients.js';
 import { resolveDeps, type AuthServiceOptions, type UseCaseDeps } from './deps.js';
+import { Introspection, type ClientCredentials, type IntrospectionResult } from './introspection.js';
 import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenance.js';
 import { Profile } from './profile.js';
 import { SignIn } from './sign-in.js';
@@ -31,6 +42,8 @@ import type {
 export type { Actor, RequestContext } from './actor.js';
 export type { AuthServiceOptions } from './deps.js';
 export type { AdminAccount, ServiceHealth } from './maintenance.js';
+export type { AdminContext, ClientWithSecret, NewClientInput } from './clients.js';
+export type { ClientCredentials, IntrospectionResult } from './introspection.js';
 export type * from './types.js';
 
 /**
@@ -44,6 +57,8 @@ export class AuthService {
   readonly #profile: Profile;
   readonly #admin: Administration;
   readonly #maintenance: Maintenance;
+  readonly #clients: Clients;
+  readonly #introspection: Introspection;
   readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
@@ -53,6 +68,8 @@ export class AuthService {
     this.#profile = new Profile(deps);
     this.#admin = new Administration(deps, this.#signIn);
     this.#maintenance = new Maintenance(deps);
+    this.#clients = new Clients(deps);
+    this.#introspection = new Introspection(deps, this.#signIn);
   }
 
   // --- sign-in (sign-in.ts) ------------------------------------------------------------------
@@ -159,6 +176,49 @@ export class AuthService {
   /** The audit trail, newest first. */
   listAuditEvents(query: AuditQueryInput): Promise<AuditEventRecord[]> {
     return this.#admin.listAuditEvents(query);
+  }
+
+  // --- OAuth clients (clients.ts) -------------------------------------------------------------
+
+  /** Registers a client (admin authority); a confidential client's secret is in the result, once. */
+  createClient(input: NewClientInput, context: AdminContext): Promise<ClientWithSecret> {
+    return this.#clients.createClient(input, context);
+  }
+
+  /** Every client in creation order (admin authority). */
+  listClients(context: AdminContext): Promise<OAuthClientRecord[]> {
+    return this.#clients.listClients(context);
+  }
+
+  /** The client of that client_id, or CLIENT_NOT_FOUND (admin authority). */
+  getClient(clientId: string, context: AdminContext): Promise<OAuthClientRecord> {
+    return this.#clients.getClient(clientId, context);
+  }
+
+  /** Deletes the client; its secret stops working at once (admin authority). */
+  deleteClient(clientId: string, context: AdminContext): Promise<void> {
+    return this.#clients.deleteClient(clientId, context);
+  }
+
+  /** A new secret for a confidential client, shown once; the old one stops working (admin authority). */
+  rotateClientSecret(clientId: string, context: AdminContext): Promise<ClientWithSecret & { clientSecret: string }> {
+    return this.#clients.rotateClientSecret(clientId, context);
+  }
+
+  // --- introspection (introspection.ts) ---------------------------------------------------------
+
+  /** The confidential client the credentials prove, or INVALID_CLIENT; failures are throttled per address. */
+  authenticateClient(credentials: ClientCredentials | null, context: RequestContext = {}): Promise<OAuthClientRecord> {
+    return this.#introspection.authenticateClient(credentials, context);
+  }
+
+  /** RFC 7662: authenticates the client, then whether `token` is active now, and whose it is. */
+  introspect(
+    credentials: ClientCredentials | null,
+    token: string | undefined,
+    context: RequestContext = {},
+  ): Promise<IntrospectionResult> {
+    return this.#introspection.introspect(credentials, token, context);
   }
 
   // --- maintenance (maintenance.ts) -----------------------------------------------------------

@@ -12,6 +12,7 @@
  */
 import { GatekeeperError } from '../errors.js';
 import {
+  ipKey,
   lockedUntil,
   retryAfterSeconds,
   type FailureCounter,
@@ -102,6 +103,33 @@ export class LoginThrottle {
     return retryAfterSeconds(this.policy, { ip }, now) ?? 1;
   }
 
+  /**
+   * Client authentication (POST /auth/introspect) has no account to charge: only the
+   * client address counts, on the same counter as its failed logins. While the address
+   * is locked, an attempt is refused with TOO_MANY_ATTEMPTS before any secret is checked
+   * (audited as `refusal`, aggregated), so secrets cannot be guessed at speed.
+   *
+   * The lock is learnt when a failure is recorded (recordAddressFailure) and kept in
+   * process, so an authenticated request costs no read: past the limit an address gets at
+   * most one checked attempt per instance every LOCK_CACHE_SECONDS, however long the lock.
+   */
+  async refuseLockedAddress(ip: string | null, refusal: AuditEntry): Promise<void> {
+    if (ip === null) return;
+    const key = clientAuthKey(ip);
+    const cached = this.#locks.get(key, refusal.at);
+    if (cached) await this.#refuse(key, cached.retryAfterSeconds, refusal);
+  }
+
+  /** A failed client authentication from `ip`: counted; from the limit on, the address is locked. */
+  async recordAddressFailure(ip: string | null, entry: AuditEntry): Promise<void> {
+    if (ip === null) return;
+    const counter = await this.store.recordLoginFailure(ipKey(ip), entry.at, this.policy.windowSeconds);
+    const until = lockedUntil(counter, this.policy.ipMaxFailures, this.policy.windowSeconds);
+    if (until === null || until <= entry.at) return;
+    const key = clientAuthKey(ip);
+    this.#locks.set(key, { until, account: key, subject: { username: null, userId: null } }, entry.at);
+  }
+
   /** The password was right: the account's counter (charged for this attempt too) is cleared. */
   async recordSuccess(attempt: ChargedAttempt): Promise<void> {
     await this.clear(attempt.keys.account);
@@ -133,6 +161,11 @@ export class LoginThrottle {
       retryAfterSeconds: wait,
     });
   }
+}
+
+/** Where a locked address is remembered for client authentication (apart from logins' keys). */
+function clientAuthKey(ip: string): string {
+  return `client-auth:${ipKey(ip)}`;
 }
 
 function aliasKey(alias: string): string {

@@ -27,7 +27,8 @@ export interface CliIo {
 }
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>;
+  /** Options declared `multiple: true` are arrays. */
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
 }
 
@@ -60,6 +61,13 @@ export class UsageError extends Error {
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Every value of an option declared `{ type: 'string', multiple: true }`, in order; empty when absent. */
+export function listOption(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return typeof value === 'string' ? [value] : [];
 }
 
 /** A whole-number option within [min, max]; a usage error otherwise. */

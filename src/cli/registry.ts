@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
+import { clientsCommand } from './commands/clients.js';
 import { exportCommand } from './commands/export.js';
 import { healthCommand } from './commands/health.js';
 import { importCommand } from './commands/import.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   setupPostgresCommand,
   usersCommand,
+  clientsCommand,
   migrateUsersCommand,
   exportCommand,
   importCommand,

@@ -12,5 +12,9 @@ export const AUDIT_EVENTS = [
   'key.rotate',
   'user.unlock',
   'reauth.failure',
+  'client.create',
+  'client.delete',
+  'client.rotate_secret',
+  'client.auth_failure',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

@@ -20,6 +20,9 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
   EMAIL_TAKEN: 409,
   LAST_ADMIN: 409,
   INSUFFICIENT_BALANCE: 409,
+  INVALID_CLIENT: 401,
+  CLIENT_NOT_FOUND: 404,
+  CLIENT_ID_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_ATTEMPTS: 429,
@@ -102,7 +105,30 @@ function fieldOf(
   return field || context || 'body';
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+/**
+ * RFC 6749 §5.2's `error` for an answer of an OAuth endpoint (POST /auth/introspect):
+ * a failed client authentication is invalid_client, anything the server could not do
+ * is server_error or temporarily_unavailable, and every other refusal invalid_request.
+ */
+export function oauthErrorOf(status: number, code: ErrorCode): string {
+  if (code === 'INVALID_CLIENT') return 'invalid_client';
+  if (status === 503) return 'temporarily_unavailable';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request';
+}
+
+/** How an OAuth endpoint's errors differ: HTTP Basic is its challenge, and the body adds `error`/`error_description`. */
+export interface OAuthErrorStyle {
+  /** The `WWW-Authenticate` challenge of a 401, e.g. `Basic realm="gatekeeper"`. */
+  challenge: string;
+}
+
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  oauth?: OAuthErrorStyle,
+): FastifyReply {
   const { status, body, retryAfter } = toHttpError(error);
   if (status >= 500 && !(error instanceof GatekeeperError)) {
     request.log.error({ err: error }, 'unhandled error');
@@ -113,10 +139,11 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   } else if (status >= 500) {
     request.log.warn({ code: body.code, err: error }, body.detail);
   }
-  if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
+  if (status === 401) reply.header('WWW-Authenticate', oauth?.challenge ?? 'Bearer');
   if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
   if (body.code === 'INTERNAL_ERROR') body.detail = `Internal server error (request ${request.id}).`;
   // The troubleshooting line names hosts, users and databases: for operators (log, /health), not for clients.
   if (body.code === 'DATABASE_UNAVAILABLE') body.detail = 'The database is unavailable; try again shortly.';
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  const sent = oauth ? { error: oauthErrorOf(status, body.code), error_description: body.detail, ...body } : body;
+  return reply.code(status).type('application/json; charset=utf-8').send(sent);
 }

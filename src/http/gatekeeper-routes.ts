@@ -13,6 +13,8 @@ import { GatekeeperError } from '../errors.js';
 import { sendError } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { clientRoutes } from './routes/clients.js';
+import { introspectRoutes } from './routes/introspect.js';
 import { userRoutes } from './routes/users.js';
 import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { authHeaders } from './security-headers.js';
@@ -37,8 +39,8 @@ export interface GatekeeperRoutesOptions {
 /** docs/API.md: request bodies over 64 KiB are 413, whatever the host app allows elsewhere. */
 export const BODY_LIMIT = 64 * 1024;
 const FORM = 'application/x-www-form-urlencoded';
-/** Routes (relative to the prefix) that take the OAuth2 form as well as JSON. */
-const FORM_ROUTES: ReadonlySet<string> = new Set(['/login']);
+/** Routes (relative to the prefix) that take the OAuth2 form as well as JSON (RFC 7662 introspection is a form POST). */
+const FORM_ROUTES: ReadonlySet<string> = new Set(['/login', '/introspect']);
 
 export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions> = async (
   app,
@@ -65,7 +67,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
     }
   });
 
-  // JSON only, except the OAuth2 password grant on login; text/plain would reach handlers as a string.
+  // JSON only, except the OAuth2 forms (password grant, introspection); text/plain would reach handlers as a string.
   // Checked in the form parser rather than a hook, so requests that send no form pay nothing for it.
   app.removeContentTypeParser('text/plain');
   const formUrls = new Set([...FORM_ROUTES].map((path) => prefix + path));
@@ -89,4 +91,6 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   await app.register(authRoutes(service));
   await app.register(userRoutes(service));
   await app.register(auditRoutes(service));
+  await app.register(clientRoutes(service));
+  await app.register(introspectRoutes(service));
 };

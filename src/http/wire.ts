@@ -2,14 +2,16 @@
  * Every mapping between the wire's snake_case (docs/API.md) and the domain's
  * camelCase, both ways: what the routes send (users, token pairs, audit events,
  * stats, health, balances) and what they take (registration, admin creation,
- * profile and admin changes, list and audit queries). Routes call these and rename
- * no field themselves.
+ * profile and admin changes, list and audit queries; OAuth clients and introspection).
+ * Routes call these and rename no field themselves.
  */
 import type { Static } from '@sinclair/typebox';
 import type {
   AdminChanges,
   AuditQueryInput,
+  IntrospectionResult,
   NewAccount,
+  NewClientInput,
   ProfileChanges,
   ServiceHealth,
   TokenPair,
@@ -17,7 +19,8 @@ import type {
 } from '../auth/auth-service.js';
 import type { AuditEventType } from '../core/audit-events.js';
 import { invalidField } from '../errors.js';
-import type { AuditEventRecord, UserRecord, UserStats } from '../store/store.js';
+import type { AuditEventRecord, OAuthClientRecord, UserRecord, UserStats } from '../store/store.js';
+import type { ClientSchema, CreateClientBody, IntrospectionResponse } from './client-schemas.js';
 import type {
   AdminCreateBody,
   AdminUpdateBody,
@@ -198,4 +201,47 @@ export function fromAuditQuery(query: Omit<Static<typeof AuditQuery>, 'event'> &
     since,
     limit: query.limit,
   };
+}
+
+// --- OAuth clients and introspection (src/http/client-schemas.ts) ------------------------------
+
+/** A client as the admin API shows it: never the secret's hash. */
+export function toClient(client: OAuthClientRecord): Static<typeof ClientSchema> {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    public: client.secretHash === null,
+    redirect_uris: client.redirectUris,
+    grant_types: client.grantTypes,
+    first_party: client.firstParty,
+    created_at: client.createdAt.toISOString(),
+    secret_rotated_at: client.secretRotatedAt?.toISOString() ?? null,
+    created_by: client.createdBy,
+  };
+}
+
+/** POST /auth/clients and rotate-secret: the client plus its secret in clear, this once. */
+export function toClientWithSecret<S extends string | null>(result: {
+  client: OAuthClientRecord;
+  clientSecret: S;
+}): Static<typeof ClientSchema> & { client_secret: S } {
+  return { ...toClient(result.client), client_secret: result.clientSecret };
+}
+
+/** POST /auth/clients. */
+export function fromCreateClientBody(body: Static<typeof CreateClientBody>): NewClientInput {
+  return {
+    name: body.name,
+    redirectUris: body.redirect_uris,
+    grantTypes: body.grant_types,
+    public: body.public,
+    firstParty: body.first_party,
+  };
+}
+
+/** POST /auth/introspect (RFC 7662 §2.2). */
+export function toIntrospectionResponse(result: IntrospectionResult): Static<typeof IntrospectionResponse> {
+  if (!result.active) return { active: false };
+  const { tokenType, ...claims } = result;
+  return { ...claims, token_type: tokenType };
 }

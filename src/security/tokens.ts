@@ -68,6 +68,16 @@ export class AccessTokens {
     private readonly settings: TokenSettings,
   ) {}
 
+  /** The `iss` every token carries and verification requires, or null when none is configured. */
+  get issuer(): string | null {
+    return this.settings.issuer;
+  }
+
+  /** The `aud` every token carries and verification requires, or null when none is configured. */
+  get audience(): string | null {
+    return this.settings.audience;
+  }
+
   get expiresInSeconds(): number {
     return this.settings.accessTokenMinutes * 60;
   }

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../core/roles.js';
 import { GatekeeperError } from '../errors.js';
+import type { NewOAuthClient, OAuthClientRecord } from './contract/clients.js';
 import type { NewUser, UserPatch, UserRecord } from './contract/users.js';
 import type { Clock } from './store.js';
 
@@ -33,6 +34,10 @@ export function lastAdmin(): GatekeeperError {
 
 export function insufficientBalance(): GatekeeperError {
   return new GatekeeperError('INSUFFICIENT_BALANCE', 'The balance cannot go below zero.');
+}
+
+export function clientIdTaken(): GatekeeperError {
+  return new GatekeeperError('CLIENT_ID_TAKEN', 'A client with that client id already exists.');
 }
 
 /** The defaults of a new user (the seed's column defaults, 0001_users.sql). */
@@ -89,4 +94,20 @@ export function demotesActiveAdmin(user: { role: Role | string; isActive: boolea
  */
 export function refuseLastAdmin(activeAdmins: number): void {
   if (activeAdmins <= 1) throw lastAdmin();
+}
+
+/** The complete record of a client about to be created: empty lists, not first-party, a fresh id. */
+export function completeNewOAuthClient(input: NewOAuthClient): OAuthClientRecord {
+  return {
+    id: input.id ?? randomUUID(),
+    clientId: input.clientId,
+    name: input.name,
+    secretHash: input.secretHash,
+    redirectUris: [...(input.redirectUris ?? [])],
+    grantTypes: [...(input.grantTypes ?? [])],
+    firstParty: input.firstParty ?? false,
+    createdAt: input.createdAt,
+    secretRotatedAt: null,
+    createdBy: input.createdBy ?? null,
+  };
 }

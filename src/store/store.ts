@@ -16,6 +16,7 @@
  * its cases in the conformance suite, and one more `extends` below.
  */
 import type { AuditStore } from './contract/audit.js';
+import type { ClientsStore } from './contract/clients.js';
 import type { StoreLifecycle } from './contract/health.js';
 import type { SessionsStore } from './contract/sessions.js';
 import type { SettingsStore } from './contract/settings.js';
@@ -24,8 +25,15 @@ import type { ThrottleStore } from './contract/throttle.js';
 import type { UsersStore } from './contract/users.js';
 
 export type { AuditEventRecord, AuditQuery, AuditStore, NewAuditEvent } from './contract/audit.js';
+export type { ClientsStore, NewOAuthClient, OAuthClientRecord } from './contract/clients.js';
 export type { PoolFigures, StoreHealth, StoreLifecycle } from './contract/health.js';
-export type { NewSession, RotateResult, SessionRecord, SessionsStore } from './contract/sessions.js';
+export type {
+  NewSession,
+  RefreshTokenRecord,
+  RotateResult,
+  SessionRecord,
+  SessionsStore,
+} from './contract/sessions.js';
 export type { SettingsStore } from './contract/settings.js';
 export type { NewSigningKey, SigningKeyRecord, SigningKeysStore } from './contract/signing-keys.js';
 export type { LoginFailures, ThrottleStore } from './contract/throttle.js';
@@ -33,7 +41,15 @@ export type { NewUser, UserPage, UserPatch, UserQuery, UserRecord, UserStats, Us
 
 /** Every facet of the contract: what memory, PostgreSQL and the cached store all implement. */
 export interface Store
-  extends UsersStore, SessionsStore, SettingsStore, ThrottleStore, SigningKeysStore, AuditStore, StoreLifecycle {}
+  extends
+    UsersStore,
+    SessionsStore,
+    SettingsStore,
+    ThrottleStore,
+    SigningKeysStore,
+    AuditStore,
+    ClientsStore,
+    StoreLifecycle {}
 
 /** Where a store reads the time when it stamps one itself (createdAt/updatedAt defaults). */
 export type Clock = () => Date;

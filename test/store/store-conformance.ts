@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatekeeperError } from '../../src/errors.js';
-import type { NewSigningKey, NewUser, Store } from '../../src/store/store.js';
+import type { NewOAuthClient, NewSigningKey, NewUser, Store } from '../../src/store/store.js';
 import type { SigningAlgorithm } from '../../src/core/algorithms.js';
 import { testClock } from '../support/clock.js';
 
@@ -403,6 +403,28 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         expect(await store.getSession(live.id)).toBeNull();
         expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBe(0);
       });
+      it('findRefreshToken() tells a current token from a rotated one, and an unknown one is null', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date('2031-05-06T07:08:09.000Z');
+        const session = await store.createSession(newSession(user.id, 'f1', now));
+        expect(await store.findRefreshToken('f1')).toEqual({
+          sessionId: session.id,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + HOUR),
+          usedAt: null,
+        });
+        const later = new Date(now.getTime() + 60_000);
+        const expiresAt = new Date(later.getTime() + 2 * HOUR);
+        expect((await store.rotateRefreshToken('f1', 'f2', expiresAt, later)).status).toBe('rotated');
+        expect(await store.findRefreshToken('f1')).toMatchObject({ sessionId: session.id, usedAt: later });
+        expect(await store.findRefreshToken('f2')).toEqual({
+          sessionId: session.id,
+          createdAt: later,
+          expiresAt,
+          usedAt: null,
+        });
+        expect(await store.findRefreshToken('unknown')).toBeNull();
+      });
     });
 
     describe('login failures', () => {
@@ -579,6 +601,97 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         const [first] = await store.listAuditEvents({ limit: 1 });
         first!.detail.n = 2;
         expect((await store.listAuditEvents({ limit: 1 }))[0]?.detail).toEqual({ n: 1 });
+      });
+    });
+
+    describe('oauth clients', () => {
+      let clientCounter = 0;
+      const newClient = (overrides: Partial<NewOAuthClient> = {}): NewOAuthClient => {
+        clientCounter += 1;
+        return {
+          clientId: `gk_client${clientCounter}`,
+          name: `Client ${clientCounter}`,
+          secretHash: `${clientCounter}`.padStart(64, 'a'),
+          createdAt: new Date(CLOCK_START.getTime() + clientCounter * 1000),
+          ...overrides,
+        };
+      };
+
+      it('createOAuthClient() stores the record with defaults, and getOAuthClient() finds it exactly', async () => {
+        const input = newClient({ createdBy: 'root' });
+        const created = await store.createOAuthClient(input);
+        expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(created).toEqual({
+          id: created.id,
+          clientId: input.clientId,
+          name: input.name,
+          secretHash: input.secretHash,
+          redirectUris: [],
+          grantTypes: [],
+          firstParty: false,
+          createdAt: input.createdAt,
+          secretRotatedAt: null,
+          createdBy: 'root',
+        });
+        expect(await store.getOAuthClient(input.clientId)).toEqual(created);
+        // Client ids are compared exactly: another case is another (unknown) client.
+        expect(await store.getOAuthClient(input.clientId.toUpperCase())).toBeNull();
+        expect(await store.getOAuthClient('gk_nobody')).toBeNull();
+      });
+
+      it('keeps redirect URIs and grant types in order, a public client without a secret', async () => {
+        const input = newClient({
+          secretHash: null,
+          redirectUris: ['https://app.example/callback', 'http://127.0.0.1:8080/cb'],
+          grantTypes: ['authorization_code', 'refresh_token'],
+          firstParty: true,
+        });
+        await store.createOAuthClient(input);
+        expect(await store.getOAuthClient(input.clientId)).toMatchObject({
+          secretHash: null,
+          redirectUris: ['https://app.example/callback', 'http://127.0.0.1:8080/cb'],
+          grantTypes: ['authorization_code', 'refresh_token'],
+          firstParty: true,
+          createdBy: null,
+        });
+      });
+
+      it('createOAuthClient() refuses a client id that exists with CLIENT_ID_TAKEN', async () => {
+        const input = newClient();
+        await store.createOAuthClient(input);
+        await expectCode(store.createOAuthClient(newClient({ clientId: input.clientId })), 'CLIENT_ID_TAKEN');
+        expect(await store.listOAuthClients()).toHaveLength(1);
+      });
+
+      it('listOAuthClients() gives every client in creation order', async () => {
+        const late = newClient({ createdAt: new Date(CLOCK_START.getTime() + 5 * HOUR) });
+        const early = newClient({ createdAt: new Date(CLOCK_START.getTime() - HOUR) });
+        await store.createOAuthClient(late);
+        await store.createOAuthClient(early);
+        expect((await store.listOAuthClients()).map((c) => c.clientId)).toEqual([early.clientId, late.clientId]);
+      });
+
+      it('deleteOAuthClient() removes it once; an unknown client is false', async () => {
+        const input = newClient();
+        const kept = newClient();
+        await store.createOAuthClient(input);
+        await store.createOAuthClient(kept);
+        expect(await store.deleteOAuthClient(input.clientId)).toBe(true);
+        expect(await store.getOAuthClient(input.clientId)).toBeNull();
+        expect(await store.deleteOAuthClient(input.clientId)).toBe(false);
+        expect(await store.deleteOAuthClient('gk_nobody')).toBe(false);
+        expect((await store.listOAuthClients()).map((c) => c.clientId)).toEqual([kept.clientId]);
+      });
+
+      it('rotateOAuthClientSecret() replaces the hash and stamps the time; an unknown client is null', async () => {
+        const input = newClient();
+        await store.createOAuthClient(input);
+        const at = new Date(CLOCK_START.getTime() + 2 * HOUR);
+        const newHash = 'b'.repeat(64);
+        const rotated = await store.rotateOAuthClientSecret(input.clientId, newHash, at);
+        expect(rotated).toMatchObject({ clientId: input.clientId, secretHash: newHash, secretRotatedAt: at });
+        expect(await store.getOAuthClient(input.clientId)).toMatchObject({ secretHash: newHash, secretRotatedAt: at });
+        expect(await store.rotateOAuthClientSecret('gk_nobody', newHash, at)).toBeNull();
       });
     });
 

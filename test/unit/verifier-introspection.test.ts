@@ -5,7 +5,7 @@ import { NOW, SECRET, SETTINGS, USER, codeOf, hs256Issuer, manualClock } from '.
 
 /**
  * The client side of RFC 7662 (`POST /auth/introspect`) through the verifier's `fetch` option.
- * The Gatekeeper endpoint does not exist yet; its end-to-end test comes with it.
+ * The end-to-end test against Gatekeeper's endpoint is test/http/verifier-introspection.test.ts.
  */
 const INTROSPECT = 'https://gk.test/auth/introspect';
 

@@ -9,6 +9,7 @@ import { toUserPublic } from '../../http/wire.js';
 import { EXIT_OK, UsageError, choiceOption, stringOption, wholeOption, type Command } from '../command.js';
 import { withService } from '../context.js';
 import { readNewPassword } from '../password-input.js';
+import { printTable } from '../table.js';
 import { parseRole as roleNamed, ROLES, type Role } from '../../core/roles.js';
 
 /**
@@ -180,14 +181,3 @@ export const usersCommand: Command = {
     unlock,
   ],
 };
-
-function printTable(out: (line: string) => void, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  out(line(header));
-  for (const row of rows) out(line(row));
-}

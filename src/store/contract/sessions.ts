@@ -20,6 +20,15 @@ export interface NewSession {
   createdAt: Date;
 }
 
+/** One refresh token of a family, by its hash: what introspection reports about it. */
+export interface RefreshTokenRecord {
+  sessionId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** When it was rotated (it is spent then); null while it is the family's current token. */
+  usedAt: Date | null;
+}
+
 export type RotateResult =
   /** The old token was current and unexpired; it is now used and `newTokenHash` is current. */
   | { status: 'rotated'; session: SessionRecord }
@@ -39,6 +48,8 @@ export interface SessionsStore {
   rotateRefreshToken(oldTokenHash: string, newTokenHash: string, newExpiresAt: Date, now: Date): Promise<RotateResult>;
   /** The session a refresh token belongs to (whatever its state), or null. */
   findSessionByRefreshToken(tokenHash: string): Promise<SessionRecord | null>;
+  /** The refresh token itself (whatever its state or its session's), or null: reads only, changes nothing. */
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /** Returns false when it was already revoked or does not exist. */
   revokeSession(id: string, reason: string, now: Date): Promise<boolean>;
   /** Revokes every live session of the user; returns how many. */

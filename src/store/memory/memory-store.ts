@@ -5,6 +5,7 @@
  * operations atomic here. The rules both stores share are in src/store/rules.ts.
  */
 import type { AuditStore } from '../contract/audit.js';
+import type { ClientsStore } from '../contract/clients.js';
 import type { SessionsStore } from '../contract/sessions.js';
 import type { SettingsStore } from '../contract/settings.js';
 import type { SigningKeysStore } from '../contract/signing-keys.js';
@@ -13,6 +14,7 @@ import type { UsersStore } from '../contract/users.js';
 import { systemClock } from '../rules.js';
 import type { Clock, Store, PoolFigures, StoreHealth } from '../store.js';
 import { createMemoryAudit } from './audit.js';
+import { createMemoryClients } from './clients.js';
 import { createMemorySessions } from './sessions.js';
 import { createMemorySettings } from './settings.js';
 import { createMemorySigningKeys } from './signing-keys.js';
@@ -28,7 +30,7 @@ export interface MemoryStoreOptions {
 // each with its own state); this declaration is how TypeScript learns that they are there.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface MemoryStore
-  extends UsersStore, SessionsStore, SettingsStore, ThrottleStore, SigningKeysStore, AuditStore {}
+  extends UsersStore, SessionsStore, SettingsStore, ThrottleStore, SigningKeysStore, AuditStore, ClientsStore {}
 
 /**
  * The memory store: the default backend without a database, and what service tests use.
@@ -44,13 +46,20 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     const now = options.now ?? systemClock;
     const { deleteSessionsOf, ...sessions } = createMemorySessions();
-    const facets: UsersStore & SessionsStore & SettingsStore & ThrottleStore & SigningKeysStore & AuditStore = {
+    const facets: UsersStore &
+      SessionsStore &
+      SettingsStore &
+      ThrottleStore &
+      SigningKeysStore &
+      AuditStore &
+      ClientsStore = {
       ...createMemoryUsers({ now, onDelete: deleteSessionsOf }),
       ...sessions,
       ...createMemorySettings(),
       ...createMemoryThrottle(),
       ...createMemorySigningKeys(),
       ...createMemoryAudit(),
+      ...createMemoryClients(),
     };
     Object.assign(this, facets);
   }

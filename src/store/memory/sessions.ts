@@ -3,6 +3,7 @@ import type { SessionRecord, SessionsStore } from '../contract/sessions.js';
 
 interface RefreshTokenEntry {
   sessionId: string;
+  createdAt: Date;
   expiresAt: Date;
   usedAt: Date | null;
 }
@@ -48,7 +49,12 @@ export function createMemorySessions(): MemorySessions {
         revokedReason: null,
       };
       sessions.set(session.id, session);
-      refreshTokens.set(input.refreshTokenHash, { sessionId: session.id, expiresAt: input.expiresAt, usedAt: null });
+      refreshTokens.set(input.refreshTokenHash, {
+        sessionId: session.id,
+        createdAt: input.createdAt,
+        expiresAt: input.expiresAt,
+        usedAt: null,
+      });
       return { ...session };
     },
 
@@ -64,7 +70,7 @@ export function createMemorySessions(): MemorySessions {
       }
       if (token.usedAt !== null) return { status: 'reused', session: { ...session } };
       token.usedAt = now;
-      refreshTokens.set(newHash, { sessionId: session.id, expiresAt: newExpiresAt, usedAt: null });
+      refreshTokens.set(newHash, { sessionId: session.id, createdAt: now, expiresAt: newExpiresAt, usedAt: null });
       session.expiresAt = newExpiresAt;
       return { status: 'rotated', session: { ...session } };
     },
@@ -72,6 +78,11 @@ export function createMemorySessions(): MemorySessions {
     async findSessionByRefreshToken(tokenHash) {
       const token = refreshTokens.get(tokenHash);
       return token ? byId(token.sessionId) : null;
+    },
+
+    async findRefreshToken(tokenHash) {
+      const token = refreshTokens.get(tokenHash);
+      return token ? { ...token } : null;
     },
 
     async revokeSession(id, reason, now) {

@@ -6,7 +6,7 @@
  * The original error is kept as `cause`; messages never hold a password or a stack.
  */
 import { GatekeeperError } from '../../errors.js';
-import { emailTaken, idTaken, usernameTaken } from '../rules.js';
+import { clientIdTaken, emailTaken, idTaken, usernameTaken } from '../rules.js';
 import { describeServerAddress, type DatabaseTarget } from './database-config.js';
 
 /** Where the store connects, without the password (describeDatabaseTarget in database-config.ts names it). */
@@ -68,6 +68,8 @@ const UNIQUE_VIOLATIONS: Record<string, () => GatekeeperError> = {
   users_email_key: emailTaken,
   idx_users_email_lower: emailTaken,
   users_pkey: idTaken,
+  oauth_clients_client_id_key: clientIdTaken,
+  oauth_clients_pkey: clientIdTaken,
 };
 
 /**

@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { describeConnectionError, isLostConnection, translateError, type ConnectionTarget } from './errors.js';
 import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
+import { createPostgresClients } from './facets/clients.js';
 import { createPostgresSessions } from './facets/sessions.js';
 import { createPostgresSettings } from './facets/settings.js';
 import { createPostgresSigningKeys } from './facets/signing-keys.js';
@@ -75,6 +76,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresThrottle(db),
     ...createPostgresSigningKeys(db),
     ...createPostgresAudit(db),
+    ...createPostgresClients(db),
     health: () => health(db),
     poolFigures: () => poolFigures(db),
     close: () => db.close(),

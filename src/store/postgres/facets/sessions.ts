@@ -28,6 +28,10 @@ const SQL = {
       WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1)`,
     secretParams: [1],
   },
+  tokenByHash: {
+    text: 'SELECT session_id, created_at, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1',
+    secretParams: [1],
+  },
   // Rotation locks the session row first, then the token row: the same order as
   // cleanup() and deleteUser() (parent before child), so they cannot deadlock.
   lockByToken: {
@@ -138,6 +142,17 @@ export function createPostgresSessions(db: Executor): SessionsStore {
 
     async findSessionByRefreshToken(tokenHash) {
       return read(SQL.byToken, [tokenHash]);
+    },
+
+    async findRefreshToken(tokenHash) {
+      const { rows } = await db.query<{ session_id: string; created_at: Date; expires_at: Date; used_at: Date | null }>(
+        SQL.tokenByHash,
+        [tokenHash],
+      );
+      const row = rows[0];
+      return row
+        ? { sessionId: row.session_id, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at }
+        : null;
     },
 
     async revokeSession(id, reason, now) {
