@@ -13,9 +13,9 @@ import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
 import { BODY_LIMIT, gatekeeperRoutes } from './gatekeeper-routes.js';
 import { createMetrics } from './metrics.js';
+import { openapiOptions } from './openapi.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
-import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
 
 export interface AppDeps {
@@ -106,26 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Gatekeeper',
-        version: deps.version,
-        description: 'Authentication service: Argon2id passwords, JWT access tokens, rotating refresh tokens.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      tags: [
-        { name: 'auth', description: 'Register, log in, tokens, your own account' },
-        { name: 'admin', description: 'User management (role admin)' },
-        { name: 'operations', description: 'Health, metrics, keys' },
-      ],
-    },
-  });
-  app.addSchema(ErrorBodySchema);
-  app.addSchema(UserPublicSchema);
-  app.addSchema(TokenResponseSchema);
-  app.addSchema(AuditEventSchema);
+  await app.register(swagger, openapiOptions(deps.version));
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
