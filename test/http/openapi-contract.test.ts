@@ -80,7 +80,14 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     // ES256 publishes a JWKS (200); the auxiliary servers sign with HS256 (404).
     main = await serve(await startGatekeeper('postgres', { GATEKEEPER_JWT_ALGORITHM: 'ES256' }));
     withToken = await serve(await startGatekeeper('memory', { GATEKEEPER_METRICS_TOKEN: 'metrics-token-0123456789' }));
-    withheld = await serve(await startGatekeeper('memory', { HOST: '0.0.0.0' }));
+    // Withheld operations details, and a hash queue of one without waiting room (503 OVERLOADED).
+    withheld = await serve(
+      await startGatekeeper('memory', {
+        HOST: '0.0.0.0',
+        GATEKEEPER_HASH_CONCURRENCY: '1',
+        GATEKEEPER_HASH_QUEUE_MAX: '0',
+      }),
+    );
     admin = await adminTokens(main.gatekeeper);
     await register(main.gatekeeper.app, 'regular_user');
     regular = await login(main.gatekeeper.app, 'regular_user');
@@ -383,6 +390,37 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect(jwks.response.status).toBe(200);
     expect((jwks.data as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
     expect((await withheld.api.GET('/.well-known/jwks.json', {})).response.status).toBe(404);
+  });
+
+  it('503 OVERLOADED with Retry-After wherever a password is hashed while the hash queue is full', async () => {
+    const { api, gatekeeper } = withheld;
+    const root = await adminTokens(gatekeeper);
+    await register(gatekeeper.app, 'busy_user');
+    const user = await login(gatekeeper.app, 'busy_user');
+    let release!: () => void;
+    const busy = gatekeeper.hasher.queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const statuses = [
+        await api.POST('/auth/login', { body: { username: 'busy_user', password: STRONG_PASSWORD } }),
+        await api.POST('/auth/register', { body: { username: 'busy_user_2', password: STRONG_PASSWORD } }),
+        await api.POST('/auth/change-password', {
+          body: { current_password: STRONG_PASSWORD, new_password: 'An0ther-Secret!' },
+          ...auth(user.access_token),
+        }),
+        await api.PUT('/auth/me', {
+          body: { email: 'busy@example.com', current_password: STRONG_PASSWORD },
+          ...auth(user.access_token),
+        }),
+        await api.POST('/auth/users', {
+          body: { username: 'busy_user_3', password: STRONG_PASSWORD },
+          ...auth(root.access_token),
+        }),
+      ].map((r) => r.response.status);
+      expect(statuses).toEqual([503, 503, 503, 503, 503]);
+    } finally {
+      release();
+      await busy;
+    }
   });
 
   it('every operation in the document was exercised, and no answer contradicted it', () => {
