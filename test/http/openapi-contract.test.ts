@@ -8,12 +8,18 @@
 import createClient, { type Client } from 'openapi-fetch';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGatekeeper } from '../../src/compose/create-gatekeeper.js';
+import { GatekeeperError } from '../../src/errors.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import type { Store } from '../../src/store/store.js';
 import {
+  CHEAP_HASH,
   STRONG_PASSWORD,
   adminTokens,
   login,
   register,
   startGatekeeper,
+  testConfig,
   type TestGatekeeper,
   type Tokens,
 } from '../support/app.js';
@@ -67,12 +73,39 @@ const raw = (text: string, contentType = 'application/json') => ({
   bodySerializer: () => text,
   headers: { 'Content-Type': contentType },
 });
+/**
+ * A memory store that can be switched off: while `down()`, every call fails as an unreachable
+ * PostgreSQL does (DATABASE_UNAVAILABLE) and health() reports it unreachable.
+ */
+function switchableStore(store: MemoryStore, down: () => boolean): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (property === 'close' || property === 'poolFigures') return method.bind(target);
+      if (property === 'health') {
+        return async () =>
+          down()
+            ? { reachable: false, latencyMs: null, serverVersion: null, pool: null, error: 'switched off (test)' }
+            : method.call(target);
+      }
+      return (...args: unknown[]) =>
+        down()
+          ? Promise.reject(new GatekeeperError('DATABASE_UNAVAILABLE', 'switched off (test)'))
+          : method.apply(target, args);
+    },
+  });
+}
+
 const huge = () => raw(JSON.stringify({ metadata: { blob: 'x'.repeat(70 * 1024) } }));
 
 describe('the OpenAPI document describes every answer (postgres store, over a real port)', () => {
   let main: Server;
   let withToken: Server;
   let withheld: Server;
+  let unreachable: Server;
+  let down = false;
   let admin: Tokens;
   let regular: Tokens;
 
@@ -88,12 +121,25 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
         GATEKEEPER_HASH_QUEUE_MAX: '0',
       }),
     );
+    const memory = new MemoryStore();
+    const config = testConfig();
+    const switchable = await createGatekeeper(config, {
+      hashParams: CHEAP_HASH,
+      store: {
+        store: switchableStore(memory, () => down),
+        location: 'memory',
+        alive: () => !down,
+        close: () => memory.close(),
+      },
+    });
+    unreachable = await serve({ ...switchable, config, databaseUrl: null });
     admin = await adminTokens(main.gatekeeper);
     await register(main.gatekeeper.app, 'regular_user');
     regular = await login(main.gatekeeper.app, 'regular_user');
   });
   afterAll(async () => {
-    await Promise.all([main, withToken, withheld].map((s) => s?.gatekeeper.close()));
+    down = false;
+    await Promise.all([main, withToken, withheld, unreachable].map((s) => s?.gatekeeper.close()));
   });
 
   it('generates TypeScript types, names every schema and gives every operation an operationId', async () => {
@@ -421,6 +467,50 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
       release();
       await busy;
     }
+  });
+
+  it('503 DATABASE_UNAVAILABLE with Retry-After from every route that reads the store while it is unreachable', async () => {
+    const { api, gatekeeper } = unreachable;
+    const root = await adminTokens(gatekeeper);
+    const asRoot = auth(root.access_token);
+    const user = { params: { path: { username: 'root_admin' } }, ...asRoot };
+    down = true;
+    try {
+      const answers = {
+        register: await api.POST('/auth/register', { body: { username: 'nobody_new', password: STRONG_PASSWORD } }),
+        login: await api.POST('/auth/login', { body: { username: 'root_admin', password: STRONG_PASSWORD } }),
+        refreshTokens: await api.POST('/auth/refresh', { body: { refresh_token: root.refresh_token } }),
+        logout: await api.POST('/auth/logout', asRoot),
+        getMe: await api.GET('/auth/me', asRoot),
+        updateMe: await api.PUT('/auth/me', { body: { metadata: {} }, ...asRoot }),
+        changePassword: await api.POST('/auth/change-password', {
+          body: { current_password: STRONG_PASSWORD, new_password: 'An0ther-Secret!' },
+          ...asRoot,
+        }),
+        listUsers: await api.GET('/auth/users', asRoot),
+        createUser: await api.POST('/auth/users', {
+          body: { username: 'nobody_new', password: STRONG_PASSWORD },
+          ...asRoot,
+        }),
+        getUser: await api.GET('/auth/users/{username}', user),
+        updateUser: await api.PUT('/auth/users/{username}', { ...user, body: { metadata: {} } }),
+        deleteUser: await api.DELETE('/auth/users/{username}', user),
+        revokeUserTokens: await api.POST('/auth/users/{username}/revoke-tokens', user),
+        unlockUser: await api.POST('/auth/users/{username}/unlock', user),
+        addYapcoins: await api.POST('/auth/users/{username}/yapcoins', { ...user, body: { delta: 1 } }),
+        getStats: await api.GET('/auth/stats', asRoot),
+        cleanup: await api.POST('/auth/cleanup', asRoot),
+        listAuditEvents: await api.GET('/auth/audit', asRoot),
+        getHealth: await api.GET('/health', {}),
+        getLiveness: await api.GET('/health/live', {}),
+      };
+      const statuses = Object.fromEntries(Object.entries(answers).map(([id, r]) => [id, r.response.status]));
+      expect(statuses).toEqual(Object.fromEntries(Object.keys(answers).map((id) => [id, 503])));
+      expect(answers.getHealth.error).toMatchObject({ status: 'unavailable', database: { reachable: false } });
+    } finally {
+      down = false;
+    }
+    expect((await api.GET('/health', {})).response.status).toBe(200);
   });
 
   it('every operation in the document was exercised, and no answer contradicted it', () => {
