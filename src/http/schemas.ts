@@ -302,10 +302,13 @@ const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, HeaderDoc>>> = {
   503: { 'Retry-After': RETRY_AFTER },
 };
 
-/** The error responses of a route: ErrorBody, with WWW-Authenticate on 401 and Retry-After on 429 and 503. */
+/**
+ * The error responses of a route: ErrorBody, with WWW-Authenticate on 401 and Retry-After on 429
+ * and 503. 500 is always listed: any route answers it on a bug (src/http/error-handler.ts).
+ */
 export function errorResponses(...statuses: ErrorStatus[]) {
   return Object.fromEntries(
-    statuses.map((status) => [
+    [...new Set<ErrorStatus>([...statuses, 500])].map((status) => [
       status,
       jsonResponse(ERROR_DESCRIPTIONS[status], ref(ErrorBodySchema), ERROR_HEADERS[status]),
     ]),
@@ -318,7 +321,7 @@ export function errorResponses(...statuses: ErrorStatus[]) {
  * (400), an oversized body (413) and another content type (415) come before authentication.
  */
 export const BODY_PARSING: readonly ErrorStatus[] = [400, 413, 415];
-/** Every /auth route reads the store (sessions, users, throttle counters): 503 while it is unreachable. */
-export const STORE: readonly ErrorStatus[] = [500, 503];
+/** Every /auth route reads the store (sessions, users, throttle counters): 503 while it is unreachable (or, where a password is hashed, while the hash queue is full). */
+export const STORE: readonly ErrorStatus[] = [503];
 /** Admin routes: 401 without a valid token, 403 for other roles. */
 export const ADMIN: readonly ErrorStatus[] = [401, 403];

@@ -99,7 +99,7 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
               content: { 'text/plain': { schema: Type.String() } },
             },
             // 401: the token is set and missing or wrong; 403: no token set and not on a loopback address.
-            ...errorResponses(401, 403, 500),
+            ...errorResponses(401, 403),
           },
         },
       },
@@ -131,7 +131,7 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
             200: jsonResponse('The JSON Web Key Set.', Type.Object({ keys: Type.Array(Type.Unknown()) }), {
               'Cache-Control': { type: 'string', description: '`public, max-age=300`.' },
             }),
-            ...errorResponses(404, 500),
+            ...errorResponses(404),
           },
         },
       },
