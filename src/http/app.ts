@@ -16,6 +16,7 @@ import { createMetrics } from './metrics.js';
 import { openapiOptions } from './openapi.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
+import { addSharedSchemas } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
 
 export interface AppDeps {
@@ -107,6 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(swagger, openapiOptions(deps.version));
+  // At the root, so every route plugin (the /auth ones add them themselves too, for host apps) can $ref them.
+  addSharedSchemas(app);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

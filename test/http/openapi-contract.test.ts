@@ -39,6 +39,8 @@ interface Server {
 /** Every operationId answered at least once, with the statuses seen. */
 const exercised = new Map<string, Set<number>>();
 const problems: string[] = [];
+/** The last request the client sent, as it went out. */
+let lastRequest: Request | undefined;
 
 async function serve(gatekeeper: TestGatekeeper): Promise<Server> {
   await gatekeeper.app.listen({ host: '127.0.0.1', port: 0 });
@@ -49,6 +51,7 @@ async function serve(gatekeeper: TestGatekeeper): Promise<Server> {
   const checker = new ContractChecker(document);
   // Every response of the client goes through the document before the test sees it.
   const checkedFetch = async (input: Request): Promise<Response> => {
+    lastRequest = input;
     const response = await fetch(input);
     const body = await response.clone().text();
     const url = new URL(input.url);
@@ -258,6 +261,8 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     // No body and no content type at all: accepted, as the document says (requestBody not required).
     const bare = await api.POST('/auth/logout', auth(pair.access_token));
     expect(bare.response.status).toBe(200);
+    expect(lastRequest?.headers.get('content-type')).toBeNull();
+    expect(lastRequest?.body).toBeNull();
     const other = (await api.POST('/auth/login', { body: { username: 'regular_user', password: STRONG_PASSWORD } }))
       .data as Tokens;
     expect(
