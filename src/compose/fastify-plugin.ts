@@ -17,7 +17,8 @@ import { hasRole, ROLES, type Role } from '../core/roles.js';
 import { GatekeeperError } from '../errors.js';
 import { bearerToken } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
-import { gatekeeperRoutes, SHARED_SCHEMAS } from '../http/gatekeeper-routes.js';
+import { gatekeeperRoutes } from '../http/gatekeeper-routes.js';
+import { addSharedSchemas } from '../http/schemas.js';
 import type { UserRecord } from '../store/store.js';
 import { createGatekeeper, type CreateGatekeeperOptions } from './create-gatekeeper.js';
 
@@ -63,7 +64,7 @@ async function plugin(host: FastifyInstance, options: GatekeeperPluginOptions): 
   const service = given?.service ?? owned!.service;
 
   // Component schemas the routes $ref, where the host's swagger can see them.
-  for (const schema of SHARED_SCHEMAS) if (!host.getSchema(schema.$id!)) host.addSchema(schema);
+  addSharedSchemas(host);
   if (!host.hasRequestDecorator('user')) host.decorateRequest('user', null);
 
   const authenticate: AuthHook = async (request, reply) => {

@@ -11,10 +11,12 @@ import { installClientAddress, proxyTrust } from './client-address.js';
 import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
 import { sendError } from './error-handler.js';
-import { BODY_LIMIT, gatekeeperRoutes, SHARED_SCHEMAS } from './gatekeeper-routes.js';
+import { BODY_LIMIT, gatekeeperRoutes } from './gatekeeper-routes.js';
 import { createMetrics } from './metrics.js';
+import { openapiOptions } from './openapi.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
+import { addSharedSchemas } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
 
 export interface AppDeps {
@@ -105,23 +107,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Gatekeeper',
-        version: deps.version,
-        description: 'Authentication service: Argon2id passwords, JWT access tokens, rotating refresh tokens.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      tags: [
-        { name: 'auth', description: 'Register, log in, tokens, your own account' },
-        { name: 'admin', description: 'User management (role admin)' },
-        { name: 'operations', description: 'Health, metrics, keys' },
-      ],
-    },
-  });
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(swagger, openapiOptions(deps.version));
+  // At the root, so every route plugin (the /auth ones add them themselves too, for host apps) can $ref them.
+  addSharedSchemas(app);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

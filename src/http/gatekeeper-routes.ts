@@ -16,14 +16,8 @@ import { authRoutes } from './routes/auth.js';
 import { clientRoutes } from './routes/clients.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { userRoutes } from './routes/users.js';
-import { AuditEventSchema, ErrorBodySchema, TokenResponseSchema, UserPublicSchema } from './schemas.js';
 import { authHeaders } from './security-headers.js';
 
-/**
- * The component schemas the routes refer to by `$ref`: added to the app that owns the
- * OpenAPI document (Gatekeeper's own, or the host's), not inside the encapsulated routes.
- */
-export const SHARED_SCHEMAS = [ErrorBodySchema, UserPublicSchema, TokenResponseSchema, AuditEventSchema] as const;
 
 export interface GatekeeperRoutesOptions {
   service: AuthService;

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import { USERNAME_PATTERN } from '../core/validation.js';
 import { ERROR_CODES } from '../errors.js';
 import { AUDIT_EVENTS, type AuditEventType } from '../core/audit-events.js';
@@ -65,7 +66,7 @@ export const TokenResponseSchema = Type.Object(
   { $id: 'TokenResponse' },
 );
 
-export const MessageSchema = Type.Object({ message: Type.String() });
+export const MessageSchema = Type.Object({ message: Type.String() }, { $id: 'Message' });
 
 export const RegisterBody = Type.Object(
   {
@@ -223,7 +224,104 @@ export const HealthResponse = Type.Object({
   }),
 });
 
-/** Standard error responses for the OpenAPI document. */
-export function errorResponses(...statuses: number[]): Record<number, typeof ErrorBodySchema> {
-  return Object.fromEntries(statuses.map((s) => [s, ErrorBodySchema]));
+/** /health's answer: `status`, `backend` and `version` are public, `database` only for those allowed to see it. */
+export const HealthSchema = Type.Object(
+  { ...HealthResponse.properties, database: Type.Optional(HealthResponse.properties.database) },
+  { $id: 'Health' },
+);
+
+/**
+ * The named schemas: Fastify validates and serializes with them, and the OpenAPI document
+ * shows each once, as `#/components/schemas/<$id>` (src/http/openapi.ts names them by $id).
+ */
+export const SHARED_SCHEMAS = [
+  ErrorBodySchema,
+  UserPublicSchema,
+  TokenResponseSchema,
+  AuditEventSchema,
+  MessageSchema,
+  HealthSchema,
+] as const;
+
+/**
+ * Adds the named schemas where they are not known yet, so every plugin that refers to
+ * them works on its own (in Gatekeeper's app, or mounted in a host app) and none is added twice.
+ */
+export function addSharedSchemas(app: FastifyInstance): void {
+  for (const schema of SHARED_SCHEMAS) {
+    const id = schema.$id;
+    if (id !== undefined && app.getSchema(id) === undefined) app.addSchema(schema);
+  }
 }
+
+/** A reference to a named schema (typed as the schema itself): one copy in the document, not one per route. */
+export function ref<T extends (typeof SHARED_SCHEMAS)[number]>(schema: T) {
+  return Type.Unsafe<Static<T>>({ $ref: `${schema.$id}#` });
+}
+
+/** A documented response header. */
+interface HeaderDoc {
+  type: 'string' | 'integer';
+  description: string;
+}
+
+const RETRY_AFTER: HeaderDoc = { type: 'integer', description: 'Seconds to wait before trying again.' };
+const WWW_AUTHENTICATE: HeaderDoc = { type: 'string', description: 'Always `Bearer`.' };
+
+/**
+ * A response in Fastify's per-media-type form, which @fastify/swagger documents as it is:
+ * a description, the headers the server sets, and the JSON body's schema (used for serialization).
+ */
+export function jsonResponse<T extends TSchema>(description: string, schema: T, headers?: Record<string, HeaderDoc>) {
+  return {
+    description,
+    ...(headers === undefined ? {} : { headers }),
+    content: { 'application/json': { schema } },
+  };
+}
+
+/** What each error status means wherever it is listed (docs/API.md, src/http/error-handler.ts). */
+const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
+  400: 'Malformed request (e.g. invalid JSON, `BAD_REQUEST`) or well-formed but refused (`INVALID_PASSWORD`).',
+  401: 'Not authenticated: the token is missing, malformed, expired or revoked, or the credentials are wrong.',
+  403: 'Authenticated but not allowed.',
+  404: 'Not found.',
+  409: 'Conflict (name or email taken, last admin, negative balance).',
+  413: 'The request body is over 64 KiB (`PAYLOAD_TOO_LARGE`).',
+  415: 'Unsupported content type (`UNSUPPORTED_MEDIA_TYPE`); send application/json.',
+  422: 'Invalid input (`VALIDATION_ERROR`, with `errors` per field).',
+  429: 'Throttled (`TOO_MANY_ATTEMPTS`).',
+  500: 'Internal error (a bug); the detail names the request id.',
+  503: 'The database is unavailable (`DATABASE_UNAVAILABLE`) or the server is busy hashing passwords (`OVERLOADED`).',
+};
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+
+const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, HeaderDoc>>> = {
+  401: { 'WWW-Authenticate': WWW_AUTHENTICATE },
+  429: { 'Retry-After': RETRY_AFTER },
+  503: { 'Retry-After': RETRY_AFTER },
+};
+
+/**
+ * The error responses of a route: ErrorBody, with WWW-Authenticate on 401 and Retry-After on 429
+ * and 503. 500 is always listed: any route answers it on a bug (src/http/error-handler.ts).
+ */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  return Object.fromEntries(
+    [...new Set<ErrorStatus>([...statuses, 500])].map((status) => [
+      status,
+      jsonResponse(ERROR_DESCRIPTIONS[status], ref(ErrorBodySchema), ERROR_HEADERS[status]),
+    ]),
+  );
+}
+
+/**
+ * Statuses every route of a kind can answer. Fastify parses a body sent to any POST, PUT or
+ * DELETE route (with or without a body schema) before the route's hooks run, so malformed JSON
+ * (400), an oversized body (413) and another content type (415) come before authentication.
+ */
+export const BODY_PARSING: readonly ErrorStatus[] = [400, 413, 415];
+/** Every /auth route reads the store (sessions, users, throttle counters): 503 while it is unreachable (or, where a password is hashed, while the hash queue is full). */
+export const STORE: readonly ErrorStatus[] = [503];
+/** Admin routes: 401 without a valid token, 403 for other roles. */
+export const ADMIN: readonly ErrorStatus[] = [401, 403];

@@ -2,25 +2,38 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../../auth/auth-service.js';
 import { GatekeeperError } from '../../errors.js';
 import { actorOf, bearerToken, principalOf, requireUser } from '../authenticate.js';
+import { BODY_OPTIONAL } from '../openapi.js';
 import {
+  BODY_PARSING,
   ChangePasswordBody,
   LoginBody,
   LogoutBody,
   MessageSchema,
   RefreshBody,
   RegisterBody,
+  STORE,
   TokenResponseSchema,
   UpdateMeBody,
   UserPublicSchema,
+  addSharedSchemas,
   errorResponses,
+  jsonResponse,
+  ref,
 } from '../schemas.js';
 import { adminOnlyFieldsOf, fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
 
+/** A fresh token pair; the route sets Cache-Control: no-store on it. */
+const tokens = (description: string) =>
+  jsonResponse(description, ref(TokenResponseSchema), {
+    'Cache-Control': { type: 'string', description: 'Always `no-store`.' },
+  });
+
 /** Public and self-service routes under /auth. */
 export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    addSharedSchemas(app);
     const authenticated = requireUser(service);
     // Refusals counted but not yet written to the audit trail are written when the app closes: in
     // preClose, because the store may already be closed by the time onClose hooks run.
@@ -32,10 +45,14 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/register',
       {
         schema: {
+          operationId: 'register',
           tags: ['auth'],
           summary: 'Register a new user',
           body: RegisterBody,
-          response: { 201: UserPublicSchema, ...errorResponses(403, 409, 413, 415, 422, 429, 503) },
+          response: {
+            201: jsonResponse('The new user.', ref(UserPublicSchema)),
+            ...errorResponses(...BODY_PARSING, 401, 403, 409, 422, 429, ...STORE),
+          },
         },
       },
       async (request, reply) => {
@@ -50,11 +67,12 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/login',
       {
         schema: {
+          operationId: 'login',
           tags: ['auth'],
           summary: 'Log in with username (or email) and password; JSON or OAuth2 form',
           consumes: ['application/json', 'application/x-www-form-urlencoded'],
           body: LoginBody,
-          response: { 200: TokenResponseSchema, ...errorResponses(401, 413, 415, 422, 429, 503) },
+          response: { 200: tokens('Logged in.'), ...errorResponses(...BODY_PARSING, 401, 422, 429, ...STORE) },
         },
       },
       async (request, reply) => {
@@ -67,10 +85,11 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/refresh',
       {
         schema: {
+          operationId: 'refreshTokens',
           tags: ['auth'],
           summary: 'Exchange a refresh token for a new token pair (the old one stops working)',
           body: RefreshBody,
-          response: { 200: TokenResponseSchema, ...errorResponses(401, 422, 503) },
+          response: { 200: tokens('The rotated token pair.'), ...errorResponses(...BODY_PARSING, 401, 422, ...STORE) },
         },
       },
       async (request, reply) => {
@@ -89,11 +108,16 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           },
         ],
         schema: {
+          operationId: 'logout',
           tags: ['auth'],
           summary: "End this login session (and the given refresh token's)",
           security: bearer,
+          [BODY_OPTIONAL]: true,
           body: LogoutBody,
-          response: { 200: MessageSchema, ...errorResponses(401, 422) },
+          response: {
+            200: jsonResponse('Logged out.', ref(MessageSchema)),
+            ...errorResponses(...BODY_PARSING, 401, 422, ...STORE),
+          },
         },
       },
       async (request) => {
@@ -107,10 +131,11 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       {
         preValidation: authenticated,
         schema: {
+          operationId: 'getMe',
           tags: ['auth'],
           summary: 'The current user',
           security: bearer,
-          response: { 200: UserPublicSchema, ...errorResponses(401) },
+          response: { 200: jsonResponse('The current user.', ref(UserPublicSchema)), ...errorResponses(401, ...STORE) },
         },
       },
       async (request) => toUserPublic(principalOf(request).user),
@@ -121,11 +146,15 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       {
         preValidation: authenticated,
         schema: {
+          operationId: 'updateMe',
           tags: ['auth'],
           summary: 'Update your own profile',
           security: bearer,
           body: UpdateMeBody,
-          response: { 200: UserPublicSchema, ...errorResponses(400, 401, 403, 409, 422, 429, 503) },
+          response: {
+            200: jsonResponse('The updated user.', ref(UserPublicSchema)),
+            ...errorResponses(...BODY_PARSING, 401, 403, 409, 422, 429, ...STORE),
+          },
         },
       },
       async (request) => {
@@ -148,11 +177,12 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       {
         preValidation: authenticated,
         schema: {
+          operationId: 'changePassword',
           tags: ['auth'],
           summary: 'Change your password; every other session ends and a fresh one starts',
           security: bearer,
           body: ChangePasswordBody,
-          response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 422, 429, 503) },
+          response: { 200: tokens('The fresh session.'), ...errorResponses(...BODY_PARSING, 401, 422, 429, ...STORE) },
         },
       },
       async (request, reply) => {

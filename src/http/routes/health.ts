@@ -4,14 +4,12 @@ import type { Registry } from 'prom-client';
 import { GatekeeperError } from '../../errors.js';
 import type { ServiceHealth } from '../../auth/auth-service.js';
 import { checkOperationsAccess, type OperationsAccess } from '../operations-access.js';
-import { HealthResponse, errorResponses } from '../schemas.js';
+import { HealthSchema, addSharedSchemas, errorResponses, jsonResponse, ref } from '../schemas.js';
 import { toHealthResponse } from '../wire.js';
 
-/** /health's answer: `status`, `backend` and `version` are public, `database` only for those allowed to see it. */
-const HealthAnswer = Type.Object({
-  ...HealthResponse.properties,
-  database: Type.Optional(HealthResponse.properties.database),
-});
+const NO_STORE = { 'Cache-Control': { type: 'string', description: 'Always `no-store`.' } } as const;
+/** The token is optional: without GATEKEEPER_METRICS_TOKEN, a loopback listener serves everyone. */
+const metricsToken: Array<Record<string, string[]>> = [{}, { metricsToken: [] }];
 
 /** What the operations routes read; the store's health comes through the service (AuthService.health). */
 export interface HealthDeps {
@@ -29,15 +27,25 @@ export interface HealthDeps {
 /** GET /health, /health/live, /metrics and /.well-known/jwks.json. */
 export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
+    addSharedSchemas(app);
     app.get(
       '/health',
       {
         schema: {
+          operationId: 'getHealth',
           tags: ['operations'],
           summary: 'Service and database health (503 while the database is unreachable)',
           description:
             'The database part needs Authorization: Bearer <GATEKEEPER_METRICS_TOKEN> when that is set, and is withheld without it on a non-loopback address.',
-          response: { 200: HealthAnswer, 503: HealthAnswer },
+          security: metricsToken,
+          response: {
+            200: jsonResponse('Healthy.', ref(HealthSchema), NO_STORE),
+            503: jsonResponse('The database cannot be reached.', ref(HealthSchema), {
+              ...NO_STORE,
+              'Retry-After': { type: 'integer', description: 'Seconds to wait before asking again.' },
+            }),
+            ...errorResponses(500),
+          },
         },
       },
       async (request, reply) => {
@@ -53,11 +61,17 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
       '/health/live',
       {
         schema: {
+          operationId: 'getLiveness',
           tags: ['operations'],
           summary: 'Liveness: 200 while the process serves requests; 503 once it needs a restart',
           response: {
-            200: Type.Object({ status: Type.Literal('ok') }),
-            503: Type.Object({ status: Type.Literal('unavailable') }),
+            200: jsonResponse('The process serves requests.', Type.Object({ status: Type.Literal('ok') })),
+            503: jsonResponse(
+              'The process needs a restart (e.g. its embedded database was given up on).',
+              Type.Object({ status: Type.Literal('unavailable') }),
+              NO_STORE,
+            ),
+            ...errorResponses(500),
           },
         },
       },
@@ -74,8 +88,19 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
       '/metrics',
       {
         schema: {
+          operationId: 'getMetrics',
           tags: ['operations'],
           summary: 'Prometheus metrics (Authorization: Bearer <GATEKEEPER_METRICS_TOKEN> when that is set)',
+          security: metricsToken,
+          response: {
+            200: {
+              description: 'The Prometheus text exposition format (text/plain; version=0.0.4).',
+              headers: NO_STORE,
+              content: { 'text/plain': { schema: Type.String() } },
+            },
+            // 401: the token is set and missing or wrong; 403: no token set and not on a loopback address.
+            ...errorResponses(401, 403),
+          },
         },
       },
       async (request, reply) => {
@@ -99,9 +124,15 @@ export function healthRoutes(deps: HealthDeps): FastifyPluginAsyncTypebox {
       '/.well-known/jwks.json',
       {
         schema: {
+          operationId: 'getJwks',
           tags: ['operations'],
           summary: 'Public signing keys (asymmetric algorithms); 404 with HS256',
-          response: { 200: Type.Object({ keys: Type.Array(Type.Unknown()) }), ...errorResponses(404) },
+          response: {
+            200: jsonResponse('The JSON Web Key Set.', Type.Object({ keys: Type.Array(Type.Unknown()) }), {
+              'Cache-Control': { type: 'string', description: '`public, max-age=300`.' },
+            }),
+            ...errorResponses(404),
+          },
         },
       },
       async (_request, reply) => {

@@ -4,6 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Actor, AuthService, RequestContext } from '../../auth/auth-service.js';
 import { actorOf, principalOf, requireAdmin } from '../authenticate.js';
 import {
+  ADMIN,
+  BODY_PARSING,
+  STORE,
   AdminCreateBody,
   AdminUpdateBody,
   CleanupResponse,
@@ -14,7 +17,11 @@ import {
   UsernameParams,
   YapcoinBody,
   YapcoinResponse,
+  addSharedSchemas,
   errorResponses,
+  jsonResponse,
+  ref,
+  type ErrorStatus,
 } from '../schemas.js';
 import {
   fromAdminCreateBody,
@@ -31,11 +38,13 @@ const bearer = [{ bearerAuth: [] }];
 function contextOf(request: FastifyRequest): RequestContext & { actor: Actor } {
   return { ip: request.ip, actor: actorOf(principalOf(request)) };
 }
-const adminErrors = errorResponses(401, 403);
+/** What every admin route may answer besides its own errors: 401/403, and 503 from the store. */
+const adminErrors = (...statuses: ErrorStatus[]) => errorResponses(...ADMIN, ...statuses, ...STORE);
 
 /** Admin-only user management under /auth. */
 export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    addSharedSchemas(app);
     // Authenticate before validating, so that strangers learn nothing about the schemas.
     app.addHook('preValidation', requireAdmin(service));
 
@@ -43,11 +52,17 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users',
       {
         schema: {
+          operationId: 'listUsers',
           tags: ['admin'],
           summary: 'List users (ordered by creation), with search and filters; total in X-Total-Count',
           security: bearer,
           querystring: ListUsersQuery,
-          response: { 200: Type.Array(UserPublicSchema), ...adminErrors, ...errorResponses(422) },
+          response: {
+            200: jsonResponse('One page of users.', Type.Array(ref(UserPublicSchema)), {
+              'X-Total-Count': { type: 'integer', description: 'How many users match the filters, on every page.' },
+            }),
+            ...adminErrors(422),
+          },
         },
       },
       async (request, reply) => {
@@ -60,11 +75,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users',
       {
         schema: {
+          operationId: 'createUser',
           tags: ['admin'],
           summary: 'Create a user with any role',
           security: bearer,
           body: AdminCreateBody,
-          response: { 201: UserPublicSchema, ...adminErrors, ...errorResponses(409, 422) },
+          response: {
+            201: jsonResponse('The new user.', ref(UserPublicSchema)),
+            ...adminErrors(...BODY_PARSING, 409, 422),
+          },
         },
       },
       async (request, reply) => {
@@ -77,11 +96,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username',
       {
         schema: {
+          operationId: 'getUser',
           tags: ['admin'],
           summary: 'One user',
           security: bearer,
           params: UsernameParams,
-          response: { 200: UserPublicSchema, ...adminErrors, ...errorResponses(404) },
+          response: {
+            200: jsonResponse('The user.', ref(UserPublicSchema)),
+            ...adminErrors(404, 422),
+          },
         },
       },
       async (request) => toUserPublic(await service.getUser(request.params.username)),
@@ -91,12 +114,16 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username',
       {
         schema: {
+          operationId: 'updateUser',
           tags: ['admin'],
           summary: "Update a user; demotion or deactivation ends the user's sessions at once",
           security: bearer,
           params: UsernameParams,
           body: AdminUpdateBody,
-          response: { 200: UserPublicSchema, ...adminErrors, ...errorResponses(404, 409, 422) },
+          response: {
+            200: jsonResponse('The updated user.', ref(UserPublicSchema)),
+            ...adminErrors(...BODY_PARSING, 404, 409, 422),
+          },
         },
       },
       async (request) => {
@@ -110,11 +137,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username',
       {
         schema: {
+          operationId: 'deleteUser',
           tags: ['admin'],
           summary: 'Delete a user',
           security: bearer,
           params: UsernameParams,
-          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404, 409) },
+          response: {
+            200: jsonResponse('Deleted.', ref(MessageSchema)),
+            ...adminErrors(...BODY_PARSING, 404, 409, 422),
+          },
         },
       },
       async (request) => {
@@ -127,11 +158,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username/revoke-tokens',
       {
         schema: {
+          operationId: 'revokeUserTokens',
           tags: ['admin'],
           summary: 'End every session of a user; their access and refresh tokens stop working',
           security: bearer,
           params: UsernameParams,
-          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404) },
+          response: {
+            200: jsonResponse('How many sessions ended.', ref(MessageSchema)),
+            ...adminErrors(...BODY_PARSING, 404, 422),
+          },
         },
       },
       async (request) => {
@@ -144,11 +179,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username/unlock',
       {
         schema: {
+          operationId: 'unlockUser',
           tags: ['admin'],
           summary: "Clear a user's failed-login counter, so a locked-out owner can log in at once",
           security: bearer,
           params: UsernameParams,
-          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404) },
+          response: {
+            200: jsonResponse('Cleared.', ref(MessageSchema)),
+            ...adminErrors(...BODY_PARSING, 404, 422),
+          },
         },
       },
       async (request) => {
@@ -161,12 +200,16 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/users/:username/yapcoins',
       {
         schema: {
+          operationId: 'addYapcoins',
           tags: ['admin'],
           summary: 'Add to (or, with a negative delta, take from) the yapcoin balance, atomically',
           security: bearer,
           params: UsernameParams,
           body: YapcoinBody,
-          response: { 200: YapcoinResponse, ...adminErrors, ...errorResponses(404, 409, 422) },
+          response: {
+            200: jsonResponse('The new balance.', YapcoinResponse),
+            ...adminErrors(...BODY_PARSING, 404, 409, 422),
+          },
         },
       },
       async (request) => {
@@ -178,10 +221,14 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/stats',
       {
         schema: {
+          operationId: 'getStats',
           tags: ['admin'],
           summary: 'User and session counts',
           security: bearer,
-          response: { 200: StatsResponse, ...adminErrors },
+          response: {
+            200: jsonResponse('The counts.', StatsResponse),
+            ...adminErrors(),
+          },
         },
       },
       async () => toStatsResponse(await service.stats()),
@@ -191,11 +238,15 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       '/cleanup',
       {
         schema: {
+          operationId: 'cleanup',
           tags: ['admin'],
           summary:
             'Delete expired refresh tokens, ended sessions, audit events past retention, closed login-failure windows and expired signing keys',
           security: bearer,
-          response: { 200: CleanupResponse, ...adminErrors },
+          response: {
+            200: jsonResponse('How many records were removed.', CleanupResponse),
+            ...adminErrors(...BODY_PARSING),
+          },
         },
       },
       async () => ({ removed: await service.cleanup() }),

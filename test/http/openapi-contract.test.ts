@@ -1,0 +1,526 @@
+/**
+ * The served OpenAPI document tells the truth (issue #11, item 7): a client generated from
+ * /openapi.json (openapi-typescript for the types, openapi-fetch for the calls) drives every
+ * operation with good and bad input over a real port, and every response is checked against
+ * the document: status listed, content type declared, body valid against the schema,
+ * documented headers present. Any answer the document does not describe fails the test.
+ */
+import createClient, { type Client } from 'openapi-fetch';
+import openapiTS, { astToString } from 'openapi-typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
+import { GatekeeperError } from '../../src/errors.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import type { Store } from '../../src/store/store.js';
+import {
+  CHEAP_HASH,
+  STRONG_PASSWORD,
+  adminTokens,
+  login,
+  register,
+  startGatekeeper,
+  testConfig,
+  type TestGatekeeper,
+  type Tokens,
+} from '../support/app.js';
+import { ContractChecker, type OpenApiDocument } from '../support/openapi-contract.js';
+
+/** The generated types are checked at run time here, so the client is untyped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Api = Client<any>;
+
+interface Server {
+  gatekeeper: TestGatekeeper;
+  baseUrl: string;
+  document: OpenApiDocument;
+  api: Api;
+}
+
+/** Every operationId answered at least once, with the statuses seen. */
+const exercised = new Map<string, Set<number>>();
+const problems: string[] = [];
+/** The last request the client sent, as it went out. */
+let lastRequest: Request | undefined;
+
+async function serve(gatekeeper: TestGatekeeper): Promise<Server> {
+  await gatekeeper.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = gatekeeper.app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const document = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as OpenApiDocument;
+  const checker = new ContractChecker(document);
+  // Every response of the client goes through the document before the test sees it.
+  const checkedFetch = async (input: Request): Promise<Response> => {
+    lastRequest = input;
+    const response = await fetch(input);
+    const body = await response.clone().text();
+    const url = new URL(input.url);
+    const result = checker.check(input.method, url, response.status, response.headers, body);
+    problems.push(...result.problems);
+    const id = result.operation?.operation.operationId;
+    if (id !== undefined) {
+      const statuses = exercised.get(id) ?? new Set<number>();
+      statuses.add(response.status);
+      exercised.set(id, statuses);
+    }
+    expect(result.problems, `${input.method} ${url.pathname}: ${body.slice(0, 300)}`).toEqual([]);
+    return response;
+  };
+  return { gatekeeper, baseUrl, document, api: createClient({ baseUrl, fetch: checkedFetch }) };
+}
+
+const auth = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+/** Sends the given text as the body, with the given content type (malformed JSON, other media types). */
+const raw = (text: string, contentType = 'application/json') => ({
+  body: {},
+  bodySerializer: () => text,
+  headers: { 'Content-Type': contentType },
+});
+/**
+ * A memory store that can be switched off: while `down()`, every call fails as an unreachable
+ * PostgreSQL does (DATABASE_UNAVAILABLE) and health() reports it unreachable.
+ */
+function switchableStore(store: MemoryStore, down: () => boolean): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (property === 'close' || property === 'poolFigures') return method.bind(target);
+      if (property === 'health') {
+        return async () =>
+          down()
+            ? { reachable: false, latencyMs: null, serverVersion: null, pool: null, error: 'switched off (test)' }
+            : method.call(target);
+      }
+      return (...args: unknown[]) =>
+        down()
+          ? Promise.reject(new GatekeeperError('DATABASE_UNAVAILABLE', 'switched off (test)'))
+          : method.apply(target, args);
+    },
+  });
+}
+
+const huge = () => raw(JSON.stringify({ metadata: { blob: 'x'.repeat(70 * 1024) } }));
+
+describe('the OpenAPI document describes every answer (postgres store, over a real port)', () => {
+  let main: Server;
+  let withToken: Server;
+  let withheld: Server;
+  let unreachable: Server;
+  let down = false;
+  let admin: Tokens;
+  let regular: Tokens;
+
+  beforeAll(async () => {
+    // ES256 publishes a JWKS (200); the auxiliary servers sign with HS256 (404).
+    main = await serve(await startGatekeeper('postgres', { GATEKEEPER_JWT_ALGORITHM: 'ES256' }));
+    withToken = await serve(await startGatekeeper('memory', { GATEKEEPER_METRICS_TOKEN: 'metrics-token-0123456789' }));
+    // Withheld operations details, and a hash queue of one without waiting room (503 OVERLOADED).
+    withheld = await serve(
+      await startGatekeeper('memory', {
+        HOST: '0.0.0.0',
+        GATEKEEPER_HASH_CONCURRENCY: '1',
+        GATEKEEPER_HASH_QUEUE_MAX: '0',
+      }),
+    );
+    const memory = new MemoryStore();
+    const config = testConfig();
+    const switchable = await buildGatekeeper(config, {
+      hashParams: CHEAP_HASH,
+      store: {
+        store: switchableStore(memory, () => down),
+        location: 'memory',
+        alive: () => !down,
+        close: () => memory.close(),
+      },
+    });
+    unreachable = await serve({ ...switchable, config, databaseUrl: null });
+    admin = await adminTokens(main.gatekeeper);
+    await register(main.gatekeeper.app, 'regular_user');
+    regular = await login(main.gatekeeper.app, 'regular_user');
+  });
+  afterAll(async () => {
+    down = false;
+    await Promise.all([main, withToken, withheld, unreachable].map((s) => s?.gatekeeper.close()));
+  });
+
+  it('generates TypeScript types, names every schema and gives every operation an operationId', async () => {
+    const types = astToString(await openapiTS(main.document as never));
+    expect(types).toContain('export interface paths');
+    expect(types).toContain('"/auth/users/{username}"');
+    expect(types).toMatch(/UserPublic: \{/);
+    const names = Object.keys(main.document.components?.schemas ?? {});
+    expect(names).toEqual(expect.arrayContaining(['ErrorBody', 'UserPublic', 'TokenResponse', 'AuditEvent']));
+    expect(names.filter((n) => /^def-\d+$/.test(n))).toEqual([]);
+    expect(JSON.stringify(main.document)).not.toMatch(/def-\d+/);
+    const ids = new ContractChecker(main.document).entries.map((e) => e.operation.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('documents optional query parameters and the optional logout body as the server treats them', () => {
+    const list = main.document.paths['/auth/users']!.get!;
+    for (const name of ['skip', 'limit', 'q', 'role', 'is_active']) {
+      expect(list.parameters?.find((p) => p.name === name)?.required, name).toBe(false);
+    }
+    const audit = main.document.paths['/auth/audit']!.get!;
+    expect(audit.parameters?.find((p) => p.name === 'limit')?.required).toBe(false);
+    expect(main.document.paths['/auth/logout']!.post!.requestBody?.required).toBe(false);
+    expect(main.document.paths['/auth/register']!.post!.requestBody?.required).toBe(true);
+  });
+
+  it('register', async () => {
+    const { api } = main;
+    const created = await api.POST('/auth/register', {
+      body: { username: 'contract_alice', password: STRONG_PASSWORD },
+    });
+    expect(created.response.status).toBe(201);
+    expect(
+      (await api.POST('/auth/register', { body: { username: 'contract_alice', password: STRONG_PASSWORD } })).response
+        .status,
+    ).toBe(409);
+    expect(
+      (await api.POST('/auth/register', { body: { username: 'a b', password: STRONG_PASSWORD } })).response.status,
+    ).toBe(422);
+    expect(
+      (await api.POST('/auth/register', { body: { username: 'wannabe', password: STRONG_PASSWORD, role: 'admin' } }))
+        .response.status,
+    ).toBe(403);
+    expect(
+      (
+        await api.POST('/auth/register', {
+          body: { username: 'bad_bearer', password: STRONG_PASSWORD },
+          ...auth('nope'),
+        })
+      ).response.status,
+    ).toBe(401);
+    expect((await api.POST('/auth/register', raw('{"username":'))).response.status).toBe(400);
+    expect((await api.POST('/auth/register', huge())).response.status).toBe(413);
+    expect((await api.POST('/auth/register', raw('username=x', 'text/plain'))).response.status).toBe(415);
+    expect(
+      (await api.POST('/auth/register', raw('username=x', 'application/x-www-form-urlencoded'))).response.status,
+    ).toBe(415);
+  });
+
+  it('login, refresh and logout', async () => {
+    const { api } = main;
+    const ok = await api.POST('/auth/login', { body: { username: 'regular_user', password: STRONG_PASSWORD } });
+    expect(ok.response.status).toBe(200);
+    const form = await api.POST(
+      '/auth/login',
+      raw(
+        `username=regular_user&password=${encodeURIComponent(STRONG_PASSWORD)}&grant_type=password`,
+        'application/x-www-form-urlencoded',
+      ),
+    );
+    expect(form.response.status).toBe(200);
+    expect(
+      (await api.POST('/auth/login', { body: { username: 'regular_user', password: 'Wrong-Passw0rd!' } })).response
+        .status,
+    ).toBe(401);
+    expect((await api.POST('/auth/login', { body: { username: 'regular_user' } })).response.status).toBe(422);
+    expect((await api.POST('/auth/login', raw('{'))).response.status).toBe(400);
+    expect((await api.POST('/auth/login', huge())).response.status).toBe(413);
+    expect((await api.POST('/auth/login', raw('x', 'text/plain'))).response.status).toBe(415);
+
+    // Past the account's failure threshold (5 by default): 429 with Retry-After.
+    await register(main.gatekeeper.app, 'contract_locked');
+    let status = 0;
+    for (let attempt = 0; attempt < 10 && status !== 429; attempt += 1) {
+      status = (await api.POST('/auth/login', { body: { username: 'contract_locked', password: 'Wrong-Passw0rd!' } }))
+        .response.status;
+    }
+    expect(status).toBe(429);
+
+    const tokens = ok.data as Tokens;
+    const refreshed = await api.POST('/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+    expect(refreshed.response.status).toBe(200);
+    expect((await api.POST('/auth/refresh', { body: { refresh_token: 'not-a-token' } })).response.status).toBe(401);
+    expect((await api.POST('/auth/refresh', { body: {} })).response.status).toBe(422);
+    expect((await api.POST('/auth/refresh', raw('{'))).response.status).toBe(400);
+
+    const pair = refreshed.data as Tokens;
+    expect(
+      (
+        await api.POST('/auth/logout', {
+          body: { refresh_token: pair.refresh_token, extra: 1 },
+          ...auth(pair.access_token),
+        })
+      ).response.status,
+    ).toBe(422);
+    expect((await api.POST('/auth/logout', { body: { refresh_token: pair.refresh_token } })).response.status).toBe(401);
+    expect(
+      (
+        await api.POST('/auth/logout', {
+          ...raw('x', 'text/plain'),
+          headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${pair.access_token}` },
+        })
+      ).response.status,
+    ).toBe(415);
+    // No body and no content type at all: accepted, as the document says (requestBody not required).
+    const bare = await api.POST('/auth/logout', auth(pair.access_token));
+    expect(bare.response.status).toBe(200);
+    expect(lastRequest?.headers.get('content-type')).toBeNull();
+    expect(lastRequest?.body).toBeNull();
+    const other = (await api.POST('/auth/login', { body: { username: 'regular_user', password: STRONG_PASSWORD } }))
+      .data as Tokens;
+    expect(
+      (await api.POST('/auth/logout', { body: { refresh_token: other.refresh_token }, ...auth(other.access_token) }))
+        .response.status,
+    ).toBe(200);
+  });
+
+  it('me, update me and change password', async () => {
+    const { api } = main;
+    await register(main.gatekeeper.app, 'contract_bob');
+    const bob = await login(main.gatekeeper.app, 'contract_bob');
+    expect((await api.GET('/auth/me', auth(bob.access_token))).response.status).toBe(200);
+    expect((await api.GET('/auth/me', {})).response.status).toBe(401);
+    expect((await api.GET('/auth/me', auth('not.a.jwt'))).response.status).toBe(401);
+
+    expect(
+      (await api.PUT('/auth/me', { body: { metadata: { team: 'blue' } }, ...auth(bob.access_token) })).response.status,
+    ).toBe(200);
+    expect((await api.PUT('/auth/me', { body: { role: 'admin' }, ...auth(bob.access_token) })).response.status).toBe(
+      403,
+    );
+    expect(
+      (await api.PUT('/auth/me', { body: { username: 'regular_user' }, ...auth(bob.access_token) })).response.status,
+    ).toBe(409);
+    expect((await api.PUT('/auth/me', { body: { username: 'x' }, ...auth(bob.access_token) })).response.status).toBe(
+      422,
+    );
+    expect((await api.PUT('/auth/me', { body: {} })).response.status).toBe(401);
+    expect((await api.PUT('/auth/me', raw('{'))).response.status).toBe(400);
+    expect((await api.PUT('/auth/me', huge())).response.status).toBe(413);
+    expect((await api.PUT('/auth/me', raw('x', 'text/plain'))).response.status).toBe(415);
+
+    const change = (current: string, next: string, token = bob.access_token) =>
+      api.POST('/auth/change-password', { body: { current_password: current, new_password: next }, ...auth(token) });
+    expect((await change('Wrong-Passw0rd!', 'An0ther-Secret!')).response.status).toBe(400);
+    expect((await change(STRONG_PASSWORD, 'weak')).response.status).toBe(422);
+    expect((await change(STRONG_PASSWORD, 'An0ther-Secret!', 'nope')).response.status).toBe(401);
+    expect((await change(STRONG_PASSWORD, 'An0ther-Secret!')).response.status).toBe(200);
+    expect((await api.POST('/auth/change-password', raw('{'))).response.status).toBe(400);
+  });
+
+  it('user management', async () => {
+    const { api } = main;
+    const asAdmin = auth(admin.access_token);
+    const list = await api.GET('/auth/users', asAdmin);
+    expect(list.response.status).toBe(200);
+    expect(Number(list.response.headers.get('x-total-count'))).toBeGreaterThanOrEqual(2);
+    expect(
+      (await api.GET('/auth/users', { params: { query: { skip: 1, limit: 1, role: 'regular' } }, ...asAdmin })).response
+        .status,
+    ).toBe(200);
+    expect((await api.GET('/auth/users', { params: { query: { limit: 0 } }, ...asAdmin })).response.status).toBe(422);
+    expect((await api.GET('/auth/users', {})).response.status).toBe(401);
+    expect((await api.GET('/auth/users', auth(regular.access_token))).response.status).toBe(403);
+
+    const create = (body: object, init = asAdmin) => api.POST('/auth/users', { body, ...init });
+    expect(
+      (await create({ username: 'contract_carol', password: STRONG_PASSWORD, role: 'guest' })).response.status,
+    ).toBe(201);
+    expect((await create({ username: 'contract_carol', password: STRONG_PASSWORD })).response.status).toBe(409);
+    expect((await create({ username: 'contract_dave' })).response.status).toBe(422);
+    expect(
+      (await create({ username: 'contract_dave', password: STRONG_PASSWORD }, auth(regular.access_token))).response
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await api.POST('/auth/users', {
+          ...raw('{'),
+          headers: { 'Content-Type': 'application/json', ...asAdmin.headers },
+        })
+      ).response.status,
+    ).toBe(400);
+    expect((await api.POST('/auth/users', huge())).response.status).toBe(413);
+    expect((await api.POST('/auth/users', raw('x', 'text/plain'))).response.status).toBe(415);
+
+    const user = (username: string) => ({ params: { path: { username } }, ...asAdmin });
+    expect((await api.GET('/auth/users/{username}', user('contract_carol'))).response.status).toBe(200);
+    expect((await api.GET('/auth/users/{username}', user('nobody_here'))).response.status).toBe(404);
+    expect((await api.GET('/auth/users/{username}', user('x'.repeat(256)))).response.status).toBe(422);
+    expect(
+      (await api.GET('/auth/users/{username}', { params: { path: { username: 'contract_carol' } } })).response.status,
+    ).toBe(401);
+
+    expect(
+      (await api.PUT('/auth/users/{username}', { ...user('contract_carol'), body: { role: 'regular' } })).response
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.PUT('/auth/users/{username}', { ...user('nobody_here'), body: { role: 'regular' } })).response.status,
+    ).toBe(404);
+    expect(
+      (await api.PUT('/auth/users/{username}', { ...user('root_admin'), body: { role: 'regular' } })).response.status,
+    ).toBe(409);
+    expect(
+      (await api.PUT('/auth/users/{username}', { ...user('contract_carol'), body: { role: 'emperor' } })).response
+        .status,
+    ).toBe(422);
+    expect(
+      (
+        await api.PUT('/auth/users/{username}', {
+          params: { path: { username: 'contract_carol' } },
+          ...raw('x', 'text/plain'),
+        })
+      ).response.status,
+    ).toBe(415);
+
+    expect(
+      (await api.POST('/auth/users/{username}/yapcoins', { ...user('contract_carol'), body: { delta: 5 } })).response
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.POST('/auth/users/{username}/yapcoins', { ...user('contract_carol'), body: { delta: -50 } })).response
+        .status,
+    ).toBe(409);
+    expect(
+      (await api.POST('/auth/users/{username}/yapcoins', { ...user('contract_carol'), body: { delta: 'many' } }))
+        .response.status,
+    ).toBe(422);
+    expect(
+      (await api.POST('/auth/users/{username}/yapcoins', { ...user('nobody_here'), body: { delta: 1 } })).response
+        .status,
+    ).toBe(404);
+
+    expect((await api.POST('/auth/users/{username}/revoke-tokens', user('contract_carol'))).response.status).toBe(200);
+    expect((await api.POST('/auth/users/{username}/revoke-tokens', user('nobody_here'))).response.status).toBe(404);
+    expect((await api.POST('/auth/users/{username}/unlock', user('contract_locked'))).response.status).toBe(200);
+    expect((await api.POST('/auth/users/{username}/unlock', user('nobody_here'))).response.status).toBe(404);
+    expect(
+      (await api.POST('/auth/users/{username}/unlock', { params: { path: { username: 'x' } }, ...raw('{') })).response
+        .status,
+    ).toBe(400);
+
+    expect((await api.DELETE('/auth/users/{username}', user('root_admin'))).response.status).toBe(409);
+    expect((await api.DELETE('/auth/users/{username}', user('contract_carol'))).response.status).toBe(200);
+    expect((await api.DELETE('/auth/users/{username}', user('contract_carol'))).response.status).toBe(404);
+    expect(
+      (await api.DELETE('/auth/users/{username}', { params: { path: { username: 'x' } }, ...raw('{') })).response
+        .status,
+    ).toBe(400);
+
+    expect((await api.GET('/auth/stats', asAdmin)).response.status).toBe(200);
+    expect((await api.GET('/auth/stats', auth(regular.access_token))).response.status).toBe(403);
+    expect((await api.POST('/auth/cleanup', asAdmin)).response.status).toBe(200);
+    expect((await api.POST('/auth/cleanup', {})).response.status).toBe(401);
+    expect((await api.POST('/auth/cleanup', raw('x', 'text/plain'))).response.status).toBe(415);
+
+    expect((await api.GET('/auth/audit', asAdmin)).response.status).toBe(200);
+    expect(
+      (await api.GET('/auth/audit', { params: { query: { user: 'contract_carol', limit: 5 } }, ...asAdmin })).response
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.GET('/auth/audit', { params: { query: { event: 'no.such.event' } }, ...asAdmin })).response.status,
+    ).toBe(422);
+    expect((await api.GET('/auth/audit', auth(regular.access_token))).response.status).toBe(403);
+  });
+
+  it('operations: health, liveness, metrics and keys', async () => {
+    expect((await main.api.GET('/health', {})).response.status).toBe(200);
+    expect((await withheld.api.GET('/health', {})).response.status).toBe(200);
+    expect((await main.api.GET('/health/live', {})).response.status).toBe(200);
+
+    const metrics = await main.api.GET('/metrics', { parseAs: 'text' });
+    expect(metrics.response.status).toBe(200);
+    expect(metrics.data).toContain('gatekeeper_http_requests_total');
+    expect((await withToken.api.GET('/metrics', {})).response.status).toBe(401);
+    expect((await withToken.api.GET('/metrics', auth('wrong-token-0123456789'))).response.status).toBe(401);
+    expect(
+      (await withToken.api.GET('/metrics', { parseAs: 'text', ...auth('metrics-token-0123456789') })).response.status,
+    ).toBe(200);
+    expect((await withheld.api.GET('/metrics', {})).response.status).toBe(403);
+
+    const jwks = await main.api.GET('/.well-known/jwks.json', {});
+    expect(jwks.response.status).toBe(200);
+    expect((jwks.data as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+    expect((await withheld.api.GET('/.well-known/jwks.json', {})).response.status).toBe(404);
+  });
+
+  it('503 OVERLOADED with Retry-After wherever a password is hashed while the hash queue is full', async () => {
+    const { api, gatekeeper } = withheld;
+    const root = await adminTokens(gatekeeper);
+    await register(gatekeeper.app, 'busy_user');
+    const user = await login(gatekeeper.app, 'busy_user');
+    let release!: () => void;
+    const busy = gatekeeper.hasher.queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const statuses = [
+        await api.POST('/auth/login', { body: { username: 'busy_user', password: STRONG_PASSWORD } }),
+        await api.POST('/auth/register', { body: { username: 'busy_user_2', password: STRONG_PASSWORD } }),
+        await api.POST('/auth/change-password', {
+          body: { current_password: STRONG_PASSWORD, new_password: 'An0ther-Secret!' },
+          ...auth(user.access_token),
+        }),
+        await api.PUT('/auth/me', {
+          body: { email: 'busy@example.com', current_password: STRONG_PASSWORD },
+          ...auth(user.access_token),
+        }),
+        await api.POST('/auth/users', {
+          body: { username: 'busy_user_3', password: STRONG_PASSWORD },
+          ...auth(root.access_token),
+        }),
+      ].map((r) => r.response.status);
+      expect(statuses).toEqual([503, 503, 503, 503, 503]);
+    } finally {
+      release();
+      await busy;
+    }
+  });
+
+  it('503 DATABASE_UNAVAILABLE with Retry-After from every route that reads the store while it is unreachable', async () => {
+    const { api, gatekeeper } = unreachable;
+    const root = await adminTokens(gatekeeper);
+    const asRoot = auth(root.access_token);
+    const user = { params: { path: { username: 'root_admin' } }, ...asRoot };
+    down = true;
+    try {
+      const answers = {
+        register: await api.POST('/auth/register', { body: { username: 'nobody_new', password: STRONG_PASSWORD } }),
+        login: await api.POST('/auth/login', { body: { username: 'root_admin', password: STRONG_PASSWORD } }),
+        refreshTokens: await api.POST('/auth/refresh', { body: { refresh_token: root.refresh_token } }),
+        logout: await api.POST('/auth/logout', asRoot),
+        getMe: await api.GET('/auth/me', asRoot),
+        updateMe: await api.PUT('/auth/me', { body: { metadata: {} }, ...asRoot }),
+        changePassword: await api.POST('/auth/change-password', {
+          body: { current_password: STRONG_PASSWORD, new_password: 'An0ther-Secret!' },
+          ...asRoot,
+        }),
+        listUsers: await api.GET('/auth/users', asRoot),
+        createUser: await api.POST('/auth/users', {
+          body: { username: 'nobody_new', password: STRONG_PASSWORD },
+          ...asRoot,
+        }),
+        getUser: await api.GET('/auth/users/{username}', user),
+        updateUser: await api.PUT('/auth/users/{username}', { ...user, body: { metadata: {} } }),
+        deleteUser: await api.DELETE('/auth/users/{username}', user),
+        revokeUserTokens: await api.POST('/auth/users/{username}/revoke-tokens', user),
+        unlockUser: await api.POST('/auth/users/{username}/unlock', user),
+        addYapcoins: await api.POST('/auth/users/{username}/yapcoins', { ...user, body: { delta: 1 } }),
+        getStats: await api.GET('/auth/stats', asRoot),
+        cleanup: await api.POST('/auth/cleanup', asRoot),
+        listAuditEvents: await api.GET('/auth/audit', asRoot),
+        getHealth: await api.GET('/health', {}),
+        getLiveness: await api.GET('/health/live', {}),
+      };
+      const statuses = Object.fromEntries(Object.entries(answers).map(([id, r]) => [id, r.response.status]));
+      expect(statuses).toEqual(Object.fromEntries(Object.keys(answers).map((id) => [id, 503])));
+      expect(answers.getHealth.error).toMatchObject({ status: 'unavailable', database: { reachable: false } });
+    } finally {
+      down = false;
+    }
+    expect((await api.GET('/health', {})).response.status).toBe(200);
+  });
+
+  it('every operation in the document was exercised, and no answer contradicted it', () => {
+    const ids = new ContractChecker(main.document).entries.map((e) => e.operation.operationId ?? '');
+    expect(ids.filter((id) => !exercised.has(id))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
