@@ -1,3 +1,4 @@
+import { errorResponsesWith, type ErrorStatus } from './schemas.js';
 /**
  * TypeBox schemas of the OAuth client routes (src/http/routes/clients.ts) and of token
  * introspection (src/http/routes/introspect.ts): validation and the OpenAPI document
@@ -103,7 +104,7 @@ export const OAuthErrorBodySchema = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
 });
 
-/** OAuth error responses for the OpenAPI document. */
-export function oauthErrorResponses(...statuses: number[]): Record<number, typeof OAuthErrorBodySchema> {
-  return Object.fromEntries(statuses.map((s) => [s, OAuthErrorBodySchema]));
+/** OAuth error responses for the OpenAPI document (with the same headers and descriptions as the others). */
+export function oauthErrorResponses(...statuses: ErrorStatus[]) {
+  return errorResponsesWith(OAuthErrorBodySchema, ...statuses);
 }

@@ -18,7 +18,6 @@ import { introspectRoutes } from './routes/introspect.js';
 import { userRoutes } from './routes/users.js';
 import { authHeaders } from './security-headers.js';
 
-
 export interface GatekeeperRoutesOptions {
   service: AuthService;
   /** Set the /auth security headers on every response (default true); false where the app's own hook does. */

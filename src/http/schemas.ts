@@ -260,7 +260,7 @@ export function ref<T extends (typeof SHARED_SCHEMAS)[number]>(schema: T) {
 }
 
 /** A documented response header. */
-interface HeaderDoc {
+export interface HeaderDoc {
   type: 'string' | 'integer';
   description: string;
 }
@@ -307,10 +307,15 @@ const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, HeaderDoc>>> = {
  * and 503. 500 is always listed: any route answers it on a bug (src/http/error-handler.ts).
  */
 export function errorResponses(...statuses: ErrorStatus[]) {
+  return errorResponsesWith(ref(ErrorBodySchema), ...statuses);
+}
+
+/** As errorResponses, with another body schema (the OAuth error body of /auth/introspect). */
+export function errorResponsesWith<T extends TSchema>(body: T, ...statuses: ErrorStatus[]) {
   return Object.fromEntries(
     [...new Set<ErrorStatus>([...statuses, 500])].map((status) => [
       status,
-      jsonResponse(ERROR_DESCRIPTIONS[status], ref(ErrorBodySchema), ERROR_HEADERS[status]),
+      jsonResponse(ERROR_DESCRIPTIONS[status], body, ERROR_HEADERS[status]),
     ]),
   );
 }

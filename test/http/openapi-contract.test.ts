@@ -422,6 +422,70 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect((await api.GET('/auth/audit', auth(regular.access_token))).response.status).toBe(403);
   });
 
+  it('OAuth clients and token introspection', async () => {
+    const { api } = main;
+    const asAdmin = auth(admin.access_token);
+    const created = await api.POST('/auth/clients', { body: { name: 'Contract service' }, ...asAdmin });
+    expect(created.response.status).toBe(201);
+    const client = created.data as { client_id: string; client_secret: string };
+    expect((await api.POST('/auth/clients', { body: { name: '' }, ...asAdmin })).response.status).toBe(422);
+    expect((await api.POST('/auth/clients', { body: { name: 'x' } })).response.status).toBe(401);
+    expect(
+      (await api.POST('/auth/clients', { body: { name: 'x' }, ...auth(regular.access_token) })).response.status,
+    ).toBe(403);
+    expect(
+      (
+        await api.POST('/auth/clients', {
+          ...raw('{'),
+          headers: { 'Content-Type': 'application/json', ...asAdmin.headers },
+        })
+      ).response.status,
+    ).toBe(400);
+    expect((await api.POST('/auth/clients', raw('x', 'text/plain'))).response.status).toBe(415);
+    expect((await api.POST('/auth/clients', huge())).response.status).toBe(413);
+
+    expect((await api.GET('/auth/clients', asAdmin)).response.status).toBe(200);
+    expect((await api.GET('/auth/clients', {})).response.status).toBe(401);
+    const one = (client_id: string) => ({ params: { path: { client_id } }, ...asAdmin });
+    expect((await api.GET('/auth/clients/{client_id}', one(client.client_id))).response.status).toBe(200);
+    expect((await api.GET('/auth/clients/{client_id}', one('gk_nobody'))).response.status).toBe(404);
+    expect((await api.GET('/auth/clients/{client_id}', one('x'.repeat(300)))).response.status).toBe(422);
+    const rotated = await api.POST('/auth/clients/{client_id}/rotate-secret', one(client.client_id));
+    expect(rotated.response.status).toBe(200);
+    const secret = (rotated.data as { client_secret: string }).client_secret;
+    expect((await api.POST('/auth/clients/{client_id}/rotate-secret', one('gk_nobody'))).response.status).toBe(404);
+
+    const basic = (id: string, password: string) =>
+      `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(password)}`).toString('base64')}`;
+    const introspect = (body: string, authorization?: string, type = 'application/x-www-form-urlencoded') =>
+      api.POST('/auth/introspect', {
+        ...raw(body, type),
+        headers: { 'Content-Type': type, ...(authorization ? { Authorization: authorization } : {}) },
+      });
+    const active = await introspect(`token=${regular.access_token}`, basic(client.client_id, secret));
+    expect(active.response.status).toBe(200);
+    expect(active.data).toMatchObject({ active: true, username: 'regular_user' });
+    const refresh = await introspect(`token=${regular.refresh_token}`, basic(client.client_id, secret));
+    expect(refresh.data).toMatchObject({ active: true, token_type: 'refresh_token' });
+    expect((await introspect('token=garbage', basic(client.client_id, secret))).data).toEqual({ active: false });
+    const json = await introspect(
+      JSON.stringify({ token: 'garbage', client_id: client.client_id, client_secret: secret }),
+      undefined,
+      'application/json',
+    );
+    expect(json.response.status).toBe(200);
+    expect((await introspect('', basic(client.client_id, secret))).response.status).toBe(400);
+    expect((await introspect('token=x', basic(client.client_id, client.client_secret))).response.status).toBe(401);
+    expect((await introspect('{', undefined, 'application/json')).response.status).toBe(400);
+    expect((await introspect('x', undefined, 'text/plain')).response.status).toBe(415);
+    expect((await introspect(`token=${'x'.repeat(70 * 1024)}`, basic(client.client_id, secret))).response.status).toBe(
+      413,
+    );
+
+    expect((await api.DELETE('/auth/clients/{client_id}', one(client.client_id))).response.status).toBe(200);
+    expect((await api.DELETE('/auth/clients/{client_id}', one(client.client_id))).response.status).toBe(404);
+  });
+
   it('operations: health, liveness, metrics and keys', async () => {
     expect((await main.api.GET('/health', {})).response.status).toBe(200);
     expect((await withheld.api.GET('/health', {})).response.status).toBe(200);

@@ -10,11 +10,20 @@ import {
   ClientSecretSchema,
   CreateClientBody,
 } from '../client-schemas.js';
-import { MessageSchema, errorResponses } from '../schemas.js';
+import {
+  ADMIN,
+  BODY_PARSING,
+  MessageSchema,
+  STORE,
+  errorResponses,
+  jsonResponse,
+  ref,
+  type ErrorStatus,
+} from '../schemas.js';
 import { fromCreateClientBody, toClient, toClientWithSecret } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
-const adminErrors = errorResponses(401, 403);
+const adminErrors = (...statuses: ErrorStatus[]) => errorResponses(...ADMIN, ...statuses, ...STORE);
 
 /** Who is acting and from where, for the audit trail. */
 function contextOf(request: FastifyRequest): AdminContext {
@@ -35,7 +44,10 @@ export function clientRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           tags: ['admin'],
           summary: 'List OAuth clients in creation order (never their secrets)',
           security: bearer,
-          response: { 200: Type.Array(ClientSchema), ...adminErrors },
+          response: {
+            200: jsonResponse('Every registered client (never a secret).', Type.Array(ClientSchema)),
+            ...adminErrors(),
+          },
         },
       },
       async (request) => (await service.listClients(contextOf(request))).map(toClient),
@@ -50,7 +62,10 @@ export function clientRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Register an OAuth client; a confidential client’s secret is in this answer only',
           security: bearer,
           body: CreateClientBody,
-          response: { 201: ClientCreatedSchema, ...adminErrors, ...errorResponses(409, 413, 415, 422) },
+          response: {
+            201: jsonResponse('The client, with its secret (shown this once).', ClientCreatedSchema),
+            ...adminErrors(...BODY_PARSING, 409, 422),
+          },
         },
       },
       async (request, reply) => {
@@ -68,7 +83,7 @@ export function clientRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'One OAuth client (never its secret)',
           security: bearer,
           params: ClientIdParams,
-          response: { 200: ClientSchema, ...adminErrors, ...errorResponses(404, 422) },
+          response: { 200: jsonResponse('The client (never its secret).', ClientSchema), ...adminErrors(404, 422) },
         },
       },
       async (request) => toClient(await service.getClient(request.params.client_id, contextOf(request))),
@@ -83,7 +98,7 @@ export function clientRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Delete an OAuth client; its secret stops working at once',
           security: bearer,
           params: ClientIdParams,
-          response: { 200: MessageSchema, ...adminErrors, ...errorResponses(404, 422) },
+          response: { 200: jsonResponse('Deleted.', ref(MessageSchema)), ...adminErrors(...BODY_PARSING, 404, 422) },
         },
       },
       async (request) => {
@@ -101,7 +116,10 @@ export function clientRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Give a confidential client a new secret (in this answer only); the old one stops working',
           security: bearer,
           params: ClientIdParams,
-          response: { 200: ClientSecretSchema, ...adminErrors, ...errorResponses(400, 404, 422) },
+          response: {
+            200: jsonResponse('The new secret (shown this once); the old one stops working.', ClientSecretSchema),
+            ...adminErrors(...BODY_PARSING, 404, 422),
+          },
         },
       },
       async (request, reply) => {

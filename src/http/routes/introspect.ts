@@ -3,7 +3,10 @@ import type { AuthService } from '../../auth/auth-service.js';
 import { IntrospectBody, IntrospectionResponse, oauthErrorResponses } from '../client-schemas.js';
 import { clientCredentialsOf } from '../client-credentials.js';
 import { sendError } from '../error-handler.js';
+import { jsonResponse } from '../schemas.js';
 import { toIntrospectionResponse } from '../wire.js';
+
+const NO_STORE = { 'Cache-Control': { type: 'string' as const, description: 'Always `no-store`.' } };
 
 /** RFC 6749 §2.3.1: a failed client authentication challenges for HTTP Basic. */
 const OAUTH = { challenge: 'Basic realm="gatekeeper"' };
@@ -33,7 +36,7 @@ export function introspectRoutes(service: AuthService): FastifyPluginAsyncTypebo
           consumes: ['application/x-www-form-urlencoded', 'application/json'],
           body: IntrospectBody,
           response: {
-            200: IntrospectionResponse,
+            200: jsonResponse('Whether the token is active, and whose it is.', IntrospectionResponse, NO_STORE),
             ...oauthErrorResponses(400, 401, 413, 415, 422, 429, 503),
           },
         },
