@@ -10,7 +10,7 @@ const verifier = createVerifier({
   },
 });
 /** The caller's claims ({ sub, username, role, sid, … }), or a GatekeeperError such as TOKEN_REVOKED. */
-export const userOf = (authorizationHeader) => verifier.verify(bearerToken(authorizationHeader));
+export const userOf = async (authorizationHeader) => verifier.verify(bearerToken(authorizationHeader));
 // ---- checks (not in the README) ----
 import assert from 'node:assert/strict';
 
