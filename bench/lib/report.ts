@@ -1,5 +1,5 @@
 /**
- * Turns the measured cells into the report: the ratios and goals of issue 6, the JSON of
+ * Turns the measured cells into the report: the ratios and goals of issues 6 and 11, the JSON of
  * bench/results/latest.json, and the one printed table (figures with their ratios).
  */
 import type { Options } from './args.js';
