@@ -19,6 +19,7 @@ import { ROOT } from './lib/rpc.js';
 import { betterAuthScenario } from './scenarios/better-auth.js';
 import { floodScenario } from './scenarios/flood.js';
 import { hashingScenario } from './scenarios/hashing.js';
+import { libraryScenario } from './scenarios/library.js';
 import { meScenario } from './scenarios/me.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { workersScenario } from './scenarios/workers.js';
@@ -30,6 +31,7 @@ const SCENARIO_FUNCTIONS: Record<ScenarioName, (ctx: BenchContext) => Promise<vo
   workers: workersScenario,
   flood: floodScenario,
   scale: scaleScenario,
+  library: libraryScenario,
 };
 
 async function main(): Promise<void> {

@@ -20,7 +20,7 @@ export function renderChart(report: Report): string {
   );
   y += 28;
   parts.push(
-    `<text x="12" y="${y}" font-size="13" font-weight="bold">Goals of issue 6: share of each goal reached (1.0 = met; bars capped at 2.0)</text>`,
+    `<text x="12" y="${y}" font-size="13" font-weight="bold">Goals of issues 6 and 11: share of each goal reached (1.0 = met; bars capped at 2.0)</text>`,
   );
   y += 12;
   const goals = report.goals.filter((g) => g.score !== null);

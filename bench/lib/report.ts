@@ -1,5 +1,5 @@
 /**
- * Turns the measured cells into the report: the ratios and goals of issue 6, the JSON of
+ * Turns the measured cells into the report: the ratios and goals of issues 6 and 11, the JSON of
  * bench/results/latest.json, and the one printed table (figures with their ratios).
  */
 import type { Options } from './args.js';
@@ -11,6 +11,10 @@ import { ratio, round } from './stats.js';
 const LEVELS = ['LOW', 'MEDIUM'] as const;
 type Level = (typeof LEVELS)[number];
 type PerLevel = Record<Level, number | null>;
+/** Signing algorithms of the verifier rows (issue 11): EdDSA via the JWKS, HS256 with the secret. */
+const VERIFY_ALGORITHMS = ['EdDSA', 'HS256'] as const;
+type VerifyAlgorithm = (typeof VERIFY_ALGORITHMS)[number];
+type PerAlgorithm = Record<VerifyAlgorithm, number | null>;
 
 export interface Goal {
   name: string;
@@ -47,6 +51,11 @@ export interface Report {
     me_workers_vs_one: number | null;
     node_rs_vs_argon2_verify: PerLevel;
     node_rs_vs_argon2_hash: PerLevel;
+    /** Issue 11: verifier.verify() ÷ raw jose jwtVerify with the same key, EdDSA (JWKS). */
+    verifier_vs_jose: number | null;
+    verifier_vs_jose_by_alg: PerAlgorithm;
+    /** Issue 11: a host route behind app.authenticate ÷ the same route without it. */
+    plugin_hook_vs_plain: number | null;
   };
   search_1m_p99_ms: number | null;
   flood_peak_rss_mib: number | null;
@@ -89,6 +98,12 @@ export function buildReport(input: {
 
   const loginVsRaw = perLevel((l) => ratio(rate(`gk.login.${l}`), fastest('verify', l)));
   const registerVsRaw = perLevel((l) => ratio(rate(`gk.register.${l}`), fastest('hash', l)));
+  const verifierVsJose = Object.fromEntries(
+    VERIFY_ALGORITHMS.map((a) => {
+      const alg = a.toLowerCase();
+      return [a, round(ratio(rate(`verifier.verify.${alg}`), rate(`raw.jose.verify.${alg}`)))];
+    }),
+  ) as PerAlgorithm;
   const baSigninEfficiency = ratio(rate('ba.signin'), rate('raw.scrypt.verify'));
   const signinEfficiency = perLevel((l) =>
     ratio(ratio(rate(`gk.login.${l}`), fastest('verify', l)), baSigninEfficiency),
@@ -127,7 +142,13 @@ export function buildReport(input: {
     me_workers_vs_one: round(ratio(rate('workers.n.me'), rate('workers.one.me'))),
     node_rs_vs_argon2_verify: perLevel((l) => ratio(rate(`raw.verify.node-rs.${l}`), rate(`raw.verify.argon2.${l}`))),
     node_rs_vs_argon2_hash: perLevel((l) => ratio(rate(`raw.hash.node-rs.${l}`), rate(`raw.hash.argon2.${l}`))),
+    verifier_vs_jose: verifierVsJose.EdDSA,
+    verifier_vs_jose_by_alg: verifierVsJose,
+    plugin_hook_vs_plain: round(ratio(rate('host.authenticate'), rate('host.plain'))),
   };
+  baselines.verifier_vs_jose =
+    'raw.jose.verify.eddsa (jose jwtVerify, the JWKS key imported once, same issuer/audience/algorithm checks); HS256 in verifier_vs_jose_by_alg';
+  baselines.plugin_hook_vs_plain = 'host.plain (the same host app and body, no preHandler, same bearer header)';
   baselines.register_vs_raw_argon2 = 'MEDIUM (the default level); both levels in register_vs_raw_argon2_by_level';
   baselines.signin_efficiency_vs_better_auth =
     '(login MEDIUM ÷ raw Argon2id verify MEDIUM) ÷ (Better Auth sign-in ÷ raw scrypt verify at its parameters)';
@@ -165,6 +186,9 @@ export function buildReport(input: {
       ' MiB',
     ),
     atMost('/health/live failures during the flood', flood.live_failures ?? null, 0),
+    atLeast('verifier ÷ raw jose, EdDSA', verifierVsJose.EdDSA, 0.9),
+    atLeast('verifier ÷ raw jose, HS256', verifierVsJose.HS256, 0.9),
+    atLeast('host route with app.authenticate ÷ without', ratios.plugin_hook_vs_plain, 0.6),
   ];
   // A search of 50 ms goal with "< 50": strict, as the issue says "under".
   const search = goals.find((g) => g.name.startsWith('search'));
@@ -373,6 +397,18 @@ export function reportRows(report: Report): Row[] {
   section('8. several cores');
   cellRow('workers.one.me');
   cellRow('workers.n.me', x(r.me_workers_vs_one, 'one process'));
+  section('9. Gatekeeper as a library (issue 11): the verifier, the Fastify plugin');
+  for (const a of VERIFY_ALGORITHMS) {
+    const alg = a.toLowerCase();
+    cellRow(`raw.jose.verify.${alg}`);
+    cellRow(
+      `verifier.verify.${alg}`,
+      x(r.verifier_vs_jose_by_alg?.[a] ?? null, 'raw jose'),
+      goalText(goal(`verifier ÷ raw jose, ${a}`)),
+    );
+  }
+  cellRow('host.plain');
+  cellRow('host.authenticate', x(r.plugin_hook_vs_plain ?? null, 'no preHandler'), goalText(goal('host route')));
 
   return rows;
 }
