@@ -1,8 +1,8 @@
-import { jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { GatekeeperError } from '../errors.js';
 import { accessClaims, fromJoseError, invalidToken } from './claims.js';
 import { createIntrospector } from './introspection.js';
-import { algorithmsFor, keyResolver } from './keys.js';
+import { algorithmsFor, keyResolver, type SecretKeyResolver } from './keys.js';
 import type { FetchLike, KeySource, Verifier, VerifierOptions } from './types.js';
 
 /** Longer than any token Gatekeeper issues by far; a bigger one is refused before parsing. */
@@ -45,9 +45,16 @@ export function createVerifier(source: KeySource & VerifierOptions, more: Verifi
   const algorithms = algorithmsFor(source, options.algorithms);
   const now = options.now ?? (() => new Date());
   const fetchImpl: FetchLike | undefined = options.fetch;
-  const keys = keyResolver(source, fetchImpl);
+  const keys: SecretKeyResolver = keyResolver(source, fetchImpl);
   const tolerance = options.clockToleranceSeconds ?? 0;
   if (!(tolerance >= 0)) throw new TypeError('clockToleranceSeconds must be ≥ 0');
+  const clock = options.now;
+  const checks: JWTVerifyOptions = {
+    algorithms,
+    clockTolerance: tolerance,
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    ...(options.audience === undefined ? {} : { audience: options.audience }),
+  };
   const introspect =
     options.introspection === undefined
       ? undefined
@@ -61,13 +68,10 @@ export function createVerifier(source: KeySource & VerifierOptions, more: Verifi
       if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw invalidToken();
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, {
-          algorithms,
-          currentDate: now(),
-          clockTolerance: tolerance,
-          ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-          ...(options.audience === undefined ? {} : { audience: options.audience }),
-        }));
+        // One options object for every call; a clock of the caller's is read per call.
+        // The shared secret, once imported, goes in as the key itself (no resolver call per token).
+        const key = keys.imported ?? keys;
+        ({ payload } = await jwtVerify(token, key, clock ? { ...checks, currentDate: clock() } : checks));
       } catch (err) {
         throw fromJoseError(err);
       }
