@@ -43,6 +43,7 @@ const MESSAGES = [
   failure('53300'),
   failure(undefined, 'timeout exceeded when trying to connect'),
   failure('57P03'),
+  failure('25006', 'cannot execute INSERT in a read-only transaction'),
 ].map((err) => describeConnectionError(err, TARGET));
 
 describe('docs/POSTGRES.md', () => {

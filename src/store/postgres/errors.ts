@@ -27,6 +27,8 @@ interface DriverError {
 }
 
 const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+/** SQLSTATE 25006: a write (or LISTEN) on a hot standby or in a read-only transaction. */
+export const READ_ONLY_SQL_TRANSACTION = '25006';
 const CONNECT_TIMEOUT_MESSAGE = 'Connection terminated due to connection timeout';
 
 const NETWORK_CODES = new Set([
@@ -117,6 +119,8 @@ export function isConnectionError(err: unknown): boolean {
     if (code === 'ENOENT' && isSocketError(err)) return true; // a Unix socket path that does not exist
     if (code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '42501') return true;
     if (code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+    // A standby (or a server set read-only): the statement is fine, this server cannot take writes.
+    if (code === READ_ONLY_SQL_TRANSACTION) return true;
   }
   const message = err.message;
   return (
@@ -191,6 +195,8 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
       return `PostgreSQL at ${where} closed the connection because it is shutting down or restarting. Gatekeeper reconnects by itself when the server is back.`;
     case '57P03':
       return `PostgreSQL at ${where} is starting up, shutting down or recovering and does not accept connections yet. Retry in a moment.`;
+    case READ_ONLY_SQL_TRANSACTION:
+      return readOnlyServer(where);
     case '53300':
       return `PostgreSQL at ${where} has no connection slots left (too many connections). Lower POSTGRES_POOL_SIZE/POSTGRES_MAX_OVERFLOW (per instance) or raise max_connections on the server.`;
   }
@@ -210,6 +216,11 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
     return `Lost the connection to PostgreSQL at ${where}. If the server is restarting, Gatekeeper reconnects by itself; otherwise check the server log.`;
   }
   return `${at}: ${oneLine(message)}${code !== undefined ? ` (${code})` : ''}.`;
+}
+
+/** The one sentence for a server that refuses writes, at start-up, in /health and for a refused write. */
+export function readOnlyServer(where: string): string {
+  return `PostgreSQL at ${where} is read-only (connected to a read-only standby, or default_transaction_read_only is on): point DATABASE_URL at the primary. Gatekeeper reconnects by itself once the address reaches a primary again.`;
 }
 
 /** Parses `user@host:port/db` (the inverse of describeDatabaseTarget). */

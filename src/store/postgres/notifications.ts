@@ -46,7 +46,15 @@ export async function createNotificationBus(
     const fresh = await pool.connect();
     fresh.on('notification', onNotification);
     fresh.on('error', () => lost(fresh));
-    await fresh.query(`LISTEN ${CHANNEL}`);
+    try {
+      await fresh.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      // Refused (a standby: "cannot execute LISTEN during recovery") or broken: give the connection
+      // back, destroyed, or every retry would hold one more until the bus's small pool runs dry.
+      fresh.removeListener('notification', onNotification);
+      fresh.release(true);
+      throw err;
+    }
     client = fresh;
     // Messages may have been missed while we were not listening: start from nothing.
     for (const handler of resetHandlers) handler();
@@ -73,7 +81,13 @@ export async function createNotificationBus(
     }, RECONNECT_DELAY_MS).unref();
   };
 
-  await connect();
+  try {
+    await connect();
+  } catch (err) {
+    closed = true;
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
 
   return {
     get connected() {

@@ -10,7 +10,14 @@ import { GatekeeperError } from '../../errors.js';
 import { systemClock } from '../rules.js';
 import type { Clock, PoolFigures, Store, StoreHealth } from '../store.js';
 import type pg from 'pg';
-import { describeConnectionError, isLostConnection, translateError, type ConnectionTarget } from './errors.js';
+import { describeServerAddress } from './database-config.js';
+import {
+  describeConnectionError,
+  isLostConnection,
+  readOnlyServer,
+  translateError,
+  type ConnectionTarget,
+} from './errors.js';
 import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
 import { createPostgresClients } from './facets/clients.js';
@@ -38,7 +45,10 @@ export interface OpenPostgresStoreOptions {
 }
 
 const PING = { text: 'SELECT 1' };
-const SERVER_VERSION = { text: `SELECT current_setting('server_version') AS version` };
+const SERVER_VERSION = {
+  text: `SELECT current_setting('server_version') AS version,
+    pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only`,
+};
 
 /**
  * Opens the store: creates the pool, checks that the database answers, applies
@@ -59,6 +69,11 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
   try {
     await db.query(PING);
     if (options.migrate ?? true) {
+      // A standby answers reads and refuses every write: better one clear line at start than 503s later.
+      const { rows } = await db.query<{ read_only: boolean }>(SERVER_VERSION);
+      if (rows[0]?.read_only) {
+        throw new GatekeeperError('DATABASE_UNAVAILABLE', readOnlyServer(describeServerAddress(db.target)));
+      }
       for (const result of await migrate(db.pool, { echo })) {
         if (result.status === 'applied') log(`Applied database migration ${result.version} (${result.name}).`);
       }
@@ -91,9 +106,23 @@ async function health(db: Executor): Promise<StoreHealth> {
     try {
       const answer = await db.withConnection(async (_client, session) => {
         const started = performance.now();
-        const { rows } = await session.query<{ version: string }>(SERVER_VERSION);
-        return { latencyMs: Math.round((performance.now() - started) * 100) / 100, version: rows[0]?.version ?? null };
+        const { rows } = await session.query<{ version: string; read_only: boolean }>(SERVER_VERSION);
+        return {
+          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+          version: rows[0]?.version ?? null,
+          readOnly: rows[0]?.read_only === true,
+        };
       });
+      // Reachable but refusing writes (a standby): not a database the service can run on.
+      if (answer.readOnly) {
+        return {
+          reachable: false,
+          latencyMs: answer.latencyMs,
+          serverVersion: answer.version,
+          pool: poolFigures(db),
+          error: readOnlyServer(describeServerAddress(db.target)),
+        };
+      }
       // The figures once the connection is back in the pool, as a caller sees it between requests.
       return { reachable: true, latencyMs: answer.latencyMs, serverVersion: answer.version, pool: poolFigures(db) };
     } catch (err) {
