@@ -3,7 +3,7 @@
  * modules). Types are the wire's, in snake_case.
  *
  * @example
- * import { GatekeeperClient, GatekeeperClientError } from 'gatekeeper/client';
+ * import { GatekeeperClient, GatekeeperClientError } from '@reynard/gatekeeper/client';
  *
  * const client = new GatekeeperClient({ baseUrl: 'https://auth.example.com' });
  * try {

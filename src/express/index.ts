@@ -5,7 +5,7 @@
  *
  * @example
  * import express from 'express';
- * import { requireAuth, requireRole } from 'gatekeeper/express';
+ * import { requireAuth, requireRole } from '@reynard/gatekeeper/express';
  *
  * const app = express();
  * const auth = requireAuth({ jwksUrl: 'https://auth.example.com/.well-known/jwks.json', audience: 'orders' });

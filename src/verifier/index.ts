@@ -2,9 +2,10 @@
  * Verifying Gatekeeper access tokens in other services, without Gatekeeper's store.
  *
  * @example
- * import { createVerifier, bearerToken } from 'gatekeeper/verifier';
+ * import { createVerifier, bearerToken } from '@reynard/gatekeeper/verifier';
  *
- * const verifier = createVerifier({ jwksUrl: 'https://auth.example.com/.well-known/jwks.json' }, {
+ * const verifier = createVerifier({
+ *   jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
  *   issuer: 'https://auth.example.com',
  *   audience: 'orders',
  * });
