@@ -2,7 +2,7 @@
 import type { HashCommand } from '../baselines/hash-raw.js';
 import type { Cell } from './measure.js';
 import { startRpcChild, type RpcChild } from './rpc.js';
-import type { LoadCommand, RunResult, Workload } from './types.js';
+import type { LoadCommand, RunResult, RunTiming, Workload } from './types.js';
 
 export type Helper = RpcChild;
 
@@ -44,10 +44,13 @@ export function httpCell(
   };
 }
 
-/** A cell that runs raw hashes in the baseline process. */
-export function hashCell(
-  raw: Helper,
-  spec: { key: string; label: string } & Omit<HashCommand, 'durationSec' | 'leadInSec'>,
+/**
+ * A cell run by a helper process that measures in-process work (raw hashes, token verifications):
+ * `command` goes to the helper with each run's timing added.
+ */
+export function helperCell<C extends RunTiming & { concurrency: number }>(
+  helper: Helper,
+  spec: { key: string; label: string } & Omit<C, keyof RunTiming>,
 ): Cell {
   const { key, label, ...command } = spec;
   return {
@@ -55,6 +58,14 @@ export function hashCell(
     label,
     concurrency: command.concurrency,
     unit: 'ops/s',
-    run: (timing) => raw.call<RunResult>({ ...command, ...timing } satisfies HashCommand),
+    run: (timing) => helper.call<RunResult>({ ...command, ...timing }),
   };
+}
+
+/** A cell that runs raw hashes in the baseline process. */
+export function hashCell(
+  raw: Helper,
+  spec: { key: string; label: string } & Omit<HashCommand, 'durationSec' | 'leadInSec'>,
+): Cell {
+  return helperCell<HashCommand>(raw, spec);
 }

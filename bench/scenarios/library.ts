@@ -12,11 +12,11 @@
 import type { VerifyAlgorithm, VerifyCommand, VerifyImpl } from '../baselines/verify-raw.js';
 import { BENCH_SECRET, type BenchContext } from '../lib/context.js';
 import { getText, loginAll, registerUsers, usernames } from '../lib/http.js';
-import { httpCell, type Helper } from '../lib/load.js';
+import { helperCell, httpCell, type Helper } from '../lib/load.js';
 import { measure, type Cell } from '../lib/measure.js';
 import { GATEKEEPER_READY, type Service } from '../lib/process.js';
 import { startRpcChild } from '../lib/rpc.js';
-import type { RequestSpec, RunResult } from '../lib/types.js';
+import type { RequestSpec } from '../lib/types.js';
 import { ME_CONNECTIONS } from './me.js';
 
 /** Verifications in flight in the verify process (as the raw hashes: enough to keep the thread pool busy). */
@@ -28,21 +28,6 @@ const sizes = (ctx: BenchContext) => (ctx.smoke ? { users: 4, tokens: 8 } : { us
 const ISSUER = 'https://gatekeeper.bench.example';
 const AUDIENCE = 'bench-service';
 const ALGORITHMS: readonly VerifyAlgorithm[] = ['EdDSA', 'HS256'];
-
-/** A cell that runs local verifications in the verify process. */
-function verifyCell(
-  verify: Helper,
-  spec: { key: string; label: string } & Omit<VerifyCommand, 'durationSec' | 'leadInSec'>,
-): Cell {
-  const { key, label, ...command } = spec;
-  return {
-    key,
-    label,
-    concurrency: command.concurrency,
-    unit: 'ops/s',
-    run: (timing) => verify.call<RunResult>({ ...command, ...timing } satisfies VerifyCommand),
-  };
-}
 
 export async function libraryScenario(ctx: BenchContext): Promise<void> {
   await verifierVsJose(ctx);
@@ -99,7 +84,7 @@ async function verifierVsJose(ctx: BenchContext): Promise<void> {
         ],
       ];
       for (const [impl, key, label] of impls) {
-        cells.push(verifyCell(verify, { key, label, impl, ...common, concurrency: VERIFY_CONCURRENCY }));
+        cells.push(helperCell<VerifyCommand>(verify, { key, label, impl, ...common, concurrency: VERIFY_CONCURRENCY }));
       }
     }
     ctx.log('verifier.verify() vs raw jose jwtVerify, EdDSA (JWKS) and HS256');

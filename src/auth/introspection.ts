@@ -122,11 +122,10 @@ export class Introspection {
     if (token === undefined || token === '') {
       throw new GatekeeperError('BAD_REQUEST', 'The token parameter is missing.');
     }
-    return this.inspect(token);
+    return this.#inspect(token);
   }
 
-  /** The answer for `token`, for a caller that is already trusted (no client authentication). */
-  async inspect(token: string): Promise<IntrospectionResult> {
+  async #inspect(token: string): Promise<IntrospectionResult> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return INACTIVE;
     return REFRESH_TOKEN_SHAPE.test(token) ? this.#refreshToken(token) : this.#accessToken(token);
   }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { AuthService } from '../auth/auth-service.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, resolveLogFormat } from '../logger.js';
+import { isPool } from '../store/postgres/pool-shape.js';
 import type { Store } from '../store/store.js';
 import { buildGatekeeper, type BuildOptions } from './build-gatekeeper.js';
 import type { OpenedStore } from './open-store.js';
@@ -94,18 +95,6 @@ function databaseEnv(database: DatabaseOption | undefined): Record<string, strin
     return { GATEKEEPER_BACKEND: 'embedded', ...(dataDir ? { GATEKEEPER_DATA_DIR: dataDir } : {}) };
   }
   throw new TypeError('database must be a pg.Pool, a connection string, { embedded: { dataDir } } or { memory: true }');
-}
-
-/** A pg.Pool, recognised by shape: the caller's pg may be another copy than Gatekeeper's. */
-function isPool(value: unknown): value is pg.Pool {
-  const candidate = value as Partial<pg.Pool> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.connect === 'function' &&
-    typeof candidate.query === 'function' &&
-    typeof candidate.totalCount === 'number'
-  );
 }
 
 async function openPool(pool: pg.Pool, config: Config, log: FastifyBaseLogger | undefined): Promise<OpenedStore> {

@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthService } from '../auth/auth-service.js';
-import { hasRole, ROLES, type Role } from '../core/roles.js';
+import { hasRole, knownRole, type Role } from '../core/roles.js';
 import { GatekeeperError } from '../errors.js';
 import { bearerToken } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
@@ -80,7 +80,7 @@ async function plugin(host: FastifyInstance, options: GatekeeperPluginOptions): 
   };
   host.decorate('authenticate', authenticate);
   host.decorate('requireRole', (role: Role): AuthHook => {
-    if (!ROLES.includes(role)) throw new TypeError(`unknown role ${String(role)}; one of ${ROLES.join(', ')}`);
+    knownRole(role);
     return async (request, reply) => {
       const refused = await authenticate(request, reply);
       if (refused) return refused;

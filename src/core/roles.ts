@@ -2,6 +2,13 @@
 export const ROLES = ['admin', 'regular', 'guest'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** `role` when it is one of ROLES; a TypeError at setup otherwise (a typo in a route guard). */
+export function knownRole(role: unknown): Role {
+  const known = typeof role === 'string' ? parseRole(role) : null;
+  if (known === null) throw new TypeError(`unknown role ${String(role)}; one of ${ROLES.join(', ')}`);
+  return known;
+}
+
 /** admin > regular > guest (docs/API.md): a higher rank may do what a lower one may. */
 const RANK: Record<Role, number> = { admin: 3, regular: 2, guest: 1 };
 

@@ -1,4 +1,4 @@
-import { hasRole, ROLES, type Role } from '../core/roles.js';
+import { hasRole, knownRole, type Role } from '../core/roles.js';
 import { GatekeeperError } from '../errors.js';
 import { sendAuthError } from './respond.js';
 import type { Middleware } from './types.js';
@@ -15,7 +15,7 @@ export { hasRole };
  * app.get('/reports', requireAuth(verifier), requireRole('regular'), listReports);
  */
 export function requireRole(minimum: Role): Middleware {
-  if (!ROLES.includes(minimum)) throw new TypeError(`unknown role ${String(minimum)}; one of ${ROLES.join(', ')}`);
+  knownRole(minimum);
   return (req, res, next) => {
     const user = req.user;
     if (user === undefined) {

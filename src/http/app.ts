@@ -3,14 +3,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/auth-service.js';
-import { GatekeeperError } from '../errors.js';
 import { lazyChildLogger, unredactedLogger } from '../logger.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { TrustProxy } from '../core/client-address.js';
 import { installClientAddress, proxyTrust } from './client-address.js';
 import { answerClientError } from './client-errors.js';
 import { installCors } from './cors.js';
-import { sendError } from './error-handler.js';
+import { answerErrorsAsContract } from './error-handler.js';
 import { BODY_LIMIT, gatekeeperRoutes } from './gatekeeper-routes.js';
 import { createMetrics } from './metrics.js';
 import { openapiOptions } from './openapi.js';
@@ -67,14 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 300 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      request,
-      reply,
-      new GatekeeperError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
-    ),
-  );
+  answerErrorsAsContract(app);
 
   // JSON only (the /auth routes add the OAuth2 form where the contract allows it).
   app.removeContentTypeParser('text/plain');

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatekeeperError, type ErrorCode, type FieldError } from '../errors.js';
 
 /** The one table from error code to HTTP status (docs/API.md). A new code is a compile error until it has a row. */
@@ -146,4 +146,19 @@ export function sendError(
   if (body.code === 'DATABASE_UNAVAILABLE') body.detail = 'The database is unavailable; try again shortly.';
   const sent = oauth ? { error: oauthErrorOf(status, body.code), error_description: body.detail, ...body } : body;
   return reply.code(status).type('application/json; charset=utf-8').send(sent);
+}
+
+/**
+ * The contract's answers for everything a route plugin throws and for unknown paths under it,
+ * for Gatekeeper's own app and for the /auth routes wherever a host app mounts them.
+ */
+export function answerErrorsAsContract(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new GatekeeperError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    ),
+  );
 }

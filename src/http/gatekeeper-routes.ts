@@ -10,7 +10,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthService } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
-import { sendError } from './error-handler.js';
+import { answerErrorsAsContract } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { clientRoutes } from './routes/clients.js';
@@ -41,14 +41,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
 ) => {
   const prefix = app.prefix;
   app.decorateRequest('principal', null);
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      request,
-      reply,
-      new GatekeeperError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`),
-    ),
-  );
+  answerErrorsAsContract(app);
   // Every route here keeps the contract's body limit, even in a host app with a larger one.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= BODY_LIMIT;

@@ -9,10 +9,11 @@
  * find it recorded.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { translateError, type ConnectionTarget } from './errors.js';
 import { createExecutor } from './executor.js';
-import { connectionTarget, type Statement } from './pool.js';
+import { isPool } from './pool-shape.js';
+import { poolTarget, type Statement } from './pool.js';
 
 export interface Migration {
   version: number;
@@ -163,7 +164,7 @@ async function appliedVersions(client: pg.ClientBase): Promise<number[]> {
  */
 async function withClient<T>(db: Queryable, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   const target = targetOf(db);
-  if (db instanceof pg.Pool) return createExecutor(db, { target }).withConnection(fn);
+  if (isPool(db)) return createExecutor(db, { target }).withConnection(fn);
   try {
     return await fn(db);
   } catch (err) {
@@ -172,7 +173,7 @@ async function withClient<T>(db: Queryable, fn: (client: pg.ClientBase) => Promi
 }
 
 function targetOf(db: Queryable): ConnectionTarget {
-  if (db instanceof pg.Pool) return connectionTarget(db.options.connectionString ?? '');
+  if (isPool(db)) return poolTarget(db);
   const client = db as pg.Client;
   return {
     user: client.user ?? '?',

@@ -113,6 +113,19 @@ export function connectionTarget(url: string): ConnectionTarget {
   };
 }
 
+/** Where a caller's pool connects, from its options (never the password). */
+export function poolTarget(pool: pg.Pool): ConnectionTarget {
+  const options = pool.options as pg.PoolConfig;
+  if (options.connectionString) return connectionTarget(options.connectionString);
+  const user = options.user ?? '(default user)';
+  return {
+    user,
+    host: options.host ?? 'localhost',
+    port: Number(options.port ?? 5432),
+    database: options.database ?? user,
+  };
+}
+
 /**
  * Returns a function that writes one echo line per statement: the SQL on one line
  * and its parameters, with secret parameters replaced by `[redacted]`.

@@ -11,13 +11,7 @@ import { systemClock } from '../rules.js';
 import type { Clock, PoolFigures, Store, StoreHealth } from '../store.js';
 import type pg from 'pg';
 import { describeServerAddress } from './database-config.js';
-import {
-  describeConnectionError,
-  isLostConnection,
-  readOnlyServer,
-  translateError,
-  type ConnectionTarget,
-} from './errors.js';
+import { describeConnectionError, isLostConnection, readOnlyServer, translateError } from './errors.js';
 import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
 import { createPostgresClients } from './facets/clients.js';
@@ -27,7 +21,7 @@ import { createPostgresSigningKeys } from './facets/signing-keys.js';
 import { createPostgresThrottle } from './facets/throttle.js';
 import { createPostgresUsers } from './facets/users.js';
 import { migrate } from './migrator.js';
-import { connectionTarget, createEcho, createPool, type PoolSettings } from './pool.js';
+import { connectionTarget, createEcho, createPool, poolTarget, type PoolSettings } from './pool.js';
 
 export interface OpenPostgresStoreOptions {
   /** The database part of the config (DatabaseConfig fits); ignored for the connection when `pool` is given. */
@@ -44,7 +38,6 @@ export interface OpenPostgresStoreOptions {
   now?: Clock;
 }
 
-const PING = { text: 'SELECT 1' };
 const SERVER_VERSION = {
   text: `SELECT current_setting('server_version') AS version,
     pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only`,
@@ -67,10 +60,10 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     : createExecutor(createPool(options.database, { log }), { target: connectionTarget(options.database.url), echo });
   const target = db.target;
   try {
-    await db.query(PING);
+    // The first statement proves the database answers, and says whether it takes writes.
+    const { rows } = await db.query<{ read_only: boolean }>(SERVER_VERSION);
     if (options.migrate ?? true) {
       // A standby answers reads and refuses every write: better one clear line at start than 503s later.
-      const { rows } = await db.query<{ read_only: boolean }>(SERVER_VERSION);
       if (rows[0]?.read_only) {
         throw new GatekeeperError('DATABASE_UNAVAILABLE', readOnlyServer(describeServerAddress(db.target)));
       }
@@ -137,19 +130,6 @@ async function health(db: Executor): Promise<StoreHealth> {
     serverVersion: null,
     pool: poolFigures(db),
     error: describeConnectionError(failure, db.target),
-  };
-}
-
-/** Where a caller's pool connects, from its options (never the password). */
-function poolTarget(pool: pg.Pool): ConnectionTarget {
-  const options = pool.options as pg.PoolConfig;
-  if (options.connectionString) return connectionTarget(options.connectionString);
-  const user = options.user ?? '(default user)';
-  return {
-    user,
-    host: options.host ?? 'localhost',
-    port: Number(options.port ?? 5432),
-    database: options.database ?? user,
   };
 }
 
