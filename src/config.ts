@@ -69,6 +69,15 @@ export interface Config {
   auditRetentionDays: number;
   /** GATEKEEPER_REQUEST_TIMEOUT_SECONDS, default 30. */
   requestTimeoutSeconds: number;
+  /**
+   * GATEKEEPER_REQUEST_DEADLINE_SECONDS, default 10: the longest a request is handled; past it the answer
+   * is 503 with Retry-After, and every database wait of the request is bounded by what is left of it.
+   */
+  requestDeadlineSeconds: number;
+  /** GATEKEEPER_HEALTH_TIMEOUT_SECONDS, default 2: /health reports the database unreachable past this. */
+  healthTimeoutSeconds: number;
+  /** GATEKEEPER_SHUTDOWN_TIMEOUT_SECONDS, default 10: SIGTERM's bound on finishing in-flight requests and closing. */
+  shutdownTimeoutSeconds: number;
   /** GATEKEEPER_WORKERS: HTTP worker processes sharing the port (node:cluster), default 1. */
   workers: number;
   /**
@@ -196,6 +205,9 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readCorsOrigins(read, problems),
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
+    requestDeadlineSeconds: read.positive('GATEKEEPER_REQUEST_DEADLINE_SECONDS', 10),
+    healthTimeoutSeconds: read.positive('GATEKEEPER_HEALTH_TIMEOUT_SECONDS', 2),
+    shutdownTimeoutSeconds: read.positive('GATEKEEPER_SHUTDOWN_TIMEOUT_SECONDS', 10),
     workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
     userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
     metricsToken,

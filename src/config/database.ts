@@ -2,10 +2,11 @@
  * The database part of the configuration: DATABASE_URL or POSTGRES_* read into one
  * DatabaseConfig, and the two ways to name a database without its password.
  */
-import { bracketHost, type DatabaseConfig, type SslMode } from '../store/postgres/database-config.js';
+import { bracketHost, type DatabaseConfig, type PoolMode, type SslMode } from '../store/postgres/database-config.js';
 import { show, type Reader } from './env-reader.js';
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+const POOL_MODES: readonly PoolMode[] = ['session', 'transaction'];
 /** Setting any of these means "I run my own PostgreSQL"; pool and TLS tuning alone does not. */
 const CONNECTION_VARIABLES = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'];
 
@@ -102,6 +103,22 @@ export function readDatabase(read: Reader, problems: string[]): DatabaseConfig {
     maxOverflow: read.whole('POSTGRES_MAX_OVERFLOW', 20, 0),
     poolTimeoutSeconds: read.positive('POSTGRES_POOL_TIMEOUT', 30),
     echo: read.bool('POSTGRES_ECHO', false),
+    statementTimeoutSeconds: read.whole('GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS', 5, 0, 3600),
+    lockTimeoutSeconds: read.whole('GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS', 2, 0, 3600),
+    idleSeconds: read.whole('GATEKEEPER_DATABASE_IDLE_SECONDS', 30, 1, 86_400),
+    minConnections: read.whole('GATEKEEPER_DATABASE_MIN_CONNECTIONS', 1, 0, 1000),
+    poolMode: read.oneOf('GATEKEEPER_DATABASE_POOL_MODE', POOL_MODES, 'session'),
+    directUrl: readDirectUrl(read, problems),
     explicit: databaseUrl !== undefined || CONNECTION_VARIABLES.some((name) => read.raw(name) !== undefined),
   };
+}
+
+/** GATEKEEPER_DATABASE_DIRECT_URL: checked like DATABASE_URL (its password is never shown). */
+function readDirectUrl(read: Reader, problems: string[]): string | null {
+  const value = read.raw('GATEKEEPER_DATABASE_DIRECT_URL');
+  if (value === undefined || value === '') return null;
+  const checked: string[] = [];
+  parseDatabaseUrl(value, checked);
+  problems.push(...checked.map((problem) => problem.replaceAll('DATABASE_URL', 'GATEKEEPER_DATABASE_DIRECT_URL')));
+  return checked.length === 0 ? value : null;
 }

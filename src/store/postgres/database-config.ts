@@ -4,6 +4,7 @@
  * pass them directly.
  */
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export type PoolMode = 'session' | 'transaction';
 
 export interface DatabaseConfig {
   /** DATABASE_URL when set, else built from the POSTGRES_* parts (user/password URL-encoded). */
@@ -20,6 +21,27 @@ export interface DatabaseConfig {
   maxOverflow: number;
   poolTimeoutSeconds: number;
   echo: boolean;
+  /**
+   * GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS (default 5, 0 = none): the server cancels a statement
+   * running longer; the client gives up on an answer one second after that (a silent connection).
+   */
+  statementTimeoutSeconds: number;
+  /** GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS (default 2, 0 = none): longest wait for a row or table lock. */
+  lockTimeoutSeconds: number;
+  /** GATEKEEPER_DATABASE_IDLE_SECONDS (default 30): an idle connection above the floor is closed after this long. */
+  idleSeconds: number;
+  /** GATEKEEPER_DATABASE_MIN_CONNECTIONS (default 1): idle connections kept open (the floor). */
+  minConnections: number;
+  /**
+   * GATEKEEPER_DATABASE_POOL_MODE: `session` (default; direct connections or a pooler in session mode)
+   * or `transaction` (a pooler in transaction mode: no session state is relied on, invalidation is polled).
+   */
+  poolMode: PoolMode;
+  /**
+   * GATEKEEPER_DATABASE_DIRECT_URL: a URL that reaches PostgreSQL without a transaction pooler, used for
+   * what needs a session of its own (LISTEN, migrations); null: the main URL is used for them too.
+   */
+  directUrl: string | null;
   /** True when DATABASE_URL or any POSTGRES_* connection variable was set. */
   explicit: boolean;
 }
