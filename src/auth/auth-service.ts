@@ -239,8 +239,8 @@ export class AuthService {
   }
 
   /** The store's health and kind, for /health. */
-  health(): Promise<ServiceHealth> {
-    return this.#maintenance.health();
+  health(options?: { timeoutMs?: number }): Promise<ServiceHealth> {
+    return this.#maintenance.health(options);
   }
 
   /** Writes what the service still holds for the audit trail (aggregated refusals); call once, at shutdown. */

@@ -81,10 +81,24 @@ export class Maintenance {
     return 'created';
   }
 
-  /** The store's health (one round trip to the database) and its kind. */
-  async health(): Promise<ServiceHealth> {
+  /**
+   * The store's health (one round trip to the database) and its kind. With `timeoutMs`, a database
+   * that does not answer in time (a lock, a silent connection) is reported unreachable then, so
+   * /health itself never waits on what it is meant to detect.
+   */
+  async health(options: { timeoutMs?: number } = {}): Promise<ServiceHealth> {
     const { store } = this.#deps;
-    return { backend: store.kind, ...(await store.health()) };
+    const { timeoutMs } = options;
+    if (timeoutMs === undefined) return { backend: store.kind, ...(await store.health()) };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<StoreHealth>((resolve) => {
+      timer = setTimeout(() => resolve(unanswered(store, timeoutMs)), timeoutMs);
+    });
+    try {
+      return { backend: store.kind, ...(await Promise.race([store.health(), late])) };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -94,4 +108,15 @@ export class Maintenance {
   poolFigures(): PoolFigures | null {
     return this.#deps.store.poolFigures();
   }
+}
+
+/** What /health reports when the database has not answered within its deadline. */
+function unanswered(store: Store, timeoutMs: number): StoreHealth {
+  return {
+    reachable: false,
+    latencyMs: null,
+    serverVersion: null,
+    pool: store.poolFigures(),
+    error: `The database did not answer within ${timeoutMs / 1000} s (GATEKEEPER_HEALTH_TIMEOUT_SECONDS): a long-held lock, a silent connection or an overloaded server.`,
+  };
 }

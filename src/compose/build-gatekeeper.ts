@@ -74,6 +74,8 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
       accessLog: config.accessLog,
       trustProxy: config.trustProxy,
       requestTimeoutSeconds: config.requestTimeoutSeconds,
+      requestDeadlineSeconds: config.requestDeadlineSeconds,
+      healthTimeoutSeconds: config.healthTimeoutSeconds,
       corsOrigins: config.corsOrigins,
       metricsToken: config.metricsToken,
       listenHost: config.host,

@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthService } from '../auth/auth-service.js';
 import { hasRole, knownRole, type Role } from '../core/roles.js';
+import type { Config } from '../config.js';
 import { GatekeeperError } from '../errors.js';
 import { bearerToken } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
@@ -48,7 +49,7 @@ export interface GatekeeperPluginOptions extends CreateGatekeeperOptions {
    * A Gatekeeper you created (createGatekeeper) and close yourself. Absent: the plugin creates
    * one from the other options (env, database, logger) and closes it when the host app closes.
    */
-  gatekeeper?: { service: AuthService };
+  gatekeeper?: { service: AuthService; config?: Pick<Config, 'requestDeadlineSeconds'> };
   /**
    * For a host that documents its API with @fastify/swagger: the name of a bearer scheme its
    * `components.securitySchemes` declares, which the authenticated routes then require. Absent:
@@ -89,7 +90,14 @@ async function plugin(host: FastifyInstance, options: GatekeeperPluginOptions): 
     };
   });
 
-  await host.register(gatekeeperRoutes, { prefix, service, securityScheme: securityScheme ?? null });
+  // The deadline of the Gatekeeper the routes run on (a given one without its config: none of ours).
+  const requestDeadlineSeconds = (owned?.config ?? given?.config)?.requestDeadlineSeconds;
+  await host.register(gatekeeperRoutes, {
+    prefix,
+    service,
+    securityScheme: securityScheme ?? null,
+    requestDeadlineSeconds,
+  });
 }
 
 /** The Fastify plugin (fastify-plugin: the decorators land on the app that registers it). */

@@ -29,6 +29,10 @@ export interface AppDeps {
   /** GATEKEEPER_TRUST_PROXY: false, a hop count, or trusted proxy addresses/CIDRs (src/http/client-address.ts). */
   trustProxy?: TrustProxy;
   requestTimeoutSeconds?: number;
+  /** GATEKEEPER_REQUEST_DEADLINE_SECONDS: handling past this is answered 503 + Retry-After; absent: 10. */
+  requestDeadlineSeconds?: number;
+  /** GATEKEEPER_HEALTH_TIMEOUT_SECONDS: /health reports the database unreachable past this; absent: 2. */
+  healthTimeoutSeconds?: number;
   /** GATEKEEPER_CORS_ORIGINS; empty or absent: CORS off. */
   corsOrigins?: readonly string[];
   jwks?: () => Promise<{ keys: object[] } | null>;
@@ -59,6 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: proxyTrust(deps.trustProxy ?? false),
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
+    // Receiving the request is bounded above; this bounds handling it (a lock, a silent connection).
+    handlerTimeout: Math.round((deps.requestDeadlineSeconds ?? 10) * 1000),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     // What Node's parser refuses (bad request line, oversized headers) gets the API's error shape too.
     clientErrorHandler: answerClientError,
@@ -109,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(gatekeeperRoutes, { prefix: '/auth', service: deps.service, securityHeaders: false });
   await app.register(
     healthRoutes({
-      health: () => deps.service.health(),
+      health: () => deps.service.health({ timeoutMs: Math.round((deps.healthTimeoutSeconds ?? 2) * 1000) }),
       version: deps.version,
       metrics: metrics.registry,
       alive: deps.alive ?? (() => true),

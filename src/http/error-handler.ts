@@ -36,6 +36,10 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
 /** Codes that answer load or abuse as designed: logged without the error object (and its stack). */
 const EXPECTED_REFUSALS: ReadonlySet<ErrorCode> = new Set(['OVERLOADED', 'TOO_MANY_ATTEMPTS']);
 
+/** Fastify's error when a handler outlives `handlerTimeout` (the request deadline). */
+const HANDLER_TIMEOUT = 'FST_ERR_HANDLER_TIMEOUT';
+const DEADLINE_RETRY_AFTER_SECONDS = 2;
+
 export interface ErrorBody {
   detail: string;
   code: ErrorCode;
@@ -64,6 +68,12 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody; 
         errors,
       },
     };
+  }
+  if (fastifyError.code === HANDLER_TIMEOUT) {
+    // GATEKEEPER_REQUEST_DEADLINE_SECONDS passed (Fastify's handlerTimeout): the work may still finish,
+    // but the client is answered now rather than left waiting on a lock or a silent connection.
+    const detail = 'The request could not be handled in time; try again shortly.';
+    return { status: 503, body: { detail, code: 'OVERLOADED' }, retryAfter: DEADLINE_RETRY_AFTER_SECONDS };
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -130,7 +140,7 @@ export function sendError(
   oauth?: OAuthErrorStyle,
 ): FastifyReply {
   const { status, body, retryAfter } = toHttpError(error);
-  if (status >= 500 && !(error instanceof GatekeeperError)) {
+  if (body.code === 'INTERNAL_ERROR' && !(error instanceof GatekeeperError)) {
     request.log.error({ err: error }, 'unhandled error');
   } else if (EXPECTED_REFUSALS.has(body.code)) {
     // Refusing is the defence working, and a flood refuses thousands a second: one short line each
@@ -145,7 +155,10 @@ export function sendError(
   // The troubleshooting line names hosts, users and databases: for operators (log, /health), not for clients.
   if (body.code === 'DATABASE_UNAVAILABLE') body.detail = 'The database is unavailable; try again shortly.';
   const sent = oauth ? { error: oauthErrorOf(status, body.code), error_description: body.detail, ...body } : body;
-  return reply.code(status).type('application/json; charset=utf-8').send(sent);
+  reply.code(status).type('application/json; charset=utf-8').send(sent);
+  // Past the deadline the handler is still running: its late answer is dropped, not sent or logged as a second reply.
+  if ((error as Partial<FastifyError>).code === HANDLER_TIMEOUT) reply.hijack();
+  return reply;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface GatekeeperRoutesOptions {
    * `bearerAuth`, Gatekeeper's own); null: the routes name none (a host document that declares none).
    */
   securityScheme?: string | null;
+  /**
+   * GATEKEEPER_REQUEST_DEADLINE_SECONDS: a route's handling past this is answered 503 with Retry-After
+   * (Fastify's handlerTimeout); absent: the app's own handlerTimeout, if any, applies.
+   */
+  requestDeadlineSeconds?: number;
 }
 
 /** docs/API.md: request bodies over 64 KiB are 413, whatever the host app allows elsewhere. */
@@ -37,7 +42,7 @@ const FORM_ROUTES: ReadonlySet<string> = new Set(['/login', '/introspect']);
 
 export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions> = async (
   app,
-  { service, securityHeaders = true, securityScheme = 'bearerAuth' },
+  { service, securityHeaders = true, securityScheme = 'bearerAuth', requestDeadlineSeconds },
 ) => {
   const prefix = app.prefix;
   app.decorateRequest('principal', null);
@@ -45,6 +50,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   // Every route here keeps the contract's body limit, even in a host app with a larger one.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= BODY_LIMIT;
+    if (requestDeadlineSeconds !== undefined) route.handlerTimeout ??= Math.round(requestDeadlineSeconds * 1000);
     // @fastify/swagger fails on a security requirement whose scheme its document does not declare.
     const schema = route.schema as { security?: Record<string, string[]>[] } | undefined;
     if (schema?.security && securityScheme !== 'bearerAuth') {

@@ -13,10 +13,15 @@ const TABLES = 'users, sessions, refresh_tokens, settings, login_failures, signi
  * behind the user-state cache with a real LISTEN/NOTIFY bus, put together as
  * src/compose/open-store.ts puts them together for the service.
  */
-export async function openPostgresHarness(now: () => Date, options: { cached: boolean }): Promise<StoreHarness> {
+export async function openPostgresHarness(
+  now: () => Date,
+  options: { cached: boolean; timeZone?: string },
+): Promise<StoreHarness> {
   const db = await createTestDatabase();
+  // A session time zone other than UTC (sent as the URL's options) must change nothing: the SQL never depends on it.
+  const tz = options.timeZone === undefined ? '' : `?options=${encodeURIComponent(`-c TimeZone=${options.timeZone}`)}`;
   const database = {
-    url: db.url,
+    url: db.url + tz,
     sslMode: null,
     sslRootCert: null,
     poolSize: 2,

@@ -36,10 +36,48 @@ afterAll(async () => {
 });
 
 describe('createPool()', () => {
-  it('keeps POSTGRES_POOL_SIZE connections, allows POSTGRES_MAX_OVERFLOW more, and waits at most POSTGRES_POOL_TIMEOUT', () => {
+  it('opens up to POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW, gives idle ones back down to the floor, waits at most POSTGRES_POOL_TIMEOUT', () => {
     const pool = createPool(settings(db.url));
     cleanups.push(() => pool.end());
-    expect(pool.options).toMatchObject({ min: 3, max: 8, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 7_000 });
+    expect(pool.options).toMatchObject({ min: 1, max: 8, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 7_000 });
+    const tuned = createPool(settings(db.url, { minConnections: 2, idleSeconds: 5 }));
+    cleanups.push(() => tuned.end());
+    expect(tuned.options).toMatchObject({ min: 2, max: 8, idleTimeoutMillis: 5_000 });
+  });
+
+  it('after a burst, idle connections are closed down to the floor, on the server too', async () => {
+    const name = `gk-idle-${randomUUID().slice(0, 8)}`;
+    const pool = createPool(settings(db.url, { idleSeconds: 1, minConnections: 1 }), { applicationName: name });
+    cleanups.push(() => pool.end());
+    // The pool's 'remove' events are what the idle timers (1 s) cause: wait for five, with a deadline.
+    let removed = 0;
+    const fiveClosed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${removed} idle connections closed in 10 s`)), 10_000);
+      pool.on('remove', () => {
+        removed += 1;
+        if (removed === 5) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await Promise.all(Array.from({ length: 6 }, () => pool.query('SELECT pg_sleep(0.05)')));
+    expect(pool.totalCount).toBe(6);
+    await fiveClosed;
+    const onServer = async () => {
+      const { rows } = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [name],
+      );
+      return rows[0]!.n;
+    };
+    expect(pool.totalCount).toBe(1);
+    // A closed connection's server process exits a moment after the socket closes: polled, with a deadline.
+    let backends = await onServer();
+    for (const until = Date.now() + 5_000; backends > 1 && Date.now() < until; backends = await onServer()) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(backends).toBe(1);
   });
 
   it('strips sslmode and sslrootcert from the URL and passes ssl explicitly', () => {
@@ -56,14 +94,15 @@ describe('createPool()', () => {
     expect(pool.options.connectionString).toBe('postgresql://app:pw@/auth?host=%2Frun%2Fpostgresql');
   });
 
-  it('connects in UTC and keeps the options of the URL', async () => {
-    const url = `${db.url}?sslmode=disable&options=${encodeURIComponent('-c statement_timeout=12345')}`;
+  it('sends no options startup parameter (a stock PgBouncer refuses it) unless the URL has one, and keeps those', async () => {
+    const plain = createPool(settings(db.url));
+    cleanups.push(() => plain.end());
+    expect(plain.options.options).toBeUndefined();
+    const url = `${db.url}?sslmode=disable&options=${encodeURIComponent('-c TimeZone=Asia/Kathmandu -c work_mem=8MB')}`;
     const pool = createPool(settings(url));
     cleanups.push(() => pool.end());
-    const { rows } = await pool.query(
-      `SELECT current_setting('TimeZone') AS tz, current_setting('statement_timeout') AS st`,
-    );
-    expect(rows[0]).toEqual({ tz: 'UTC', st: '12345ms' });
+    const { rows } = await pool.query(`SELECT current_setting('TimeZone') AS tz, current_setting('work_mem') AS wm`);
+    expect(rows[0]).toEqual({ tz: 'Asia/Kathmandu', wm: '8MB' });
   });
 });
 
@@ -111,7 +150,14 @@ describe('sslOptions()', () => {
 describe('pool exhaustion', () => {
   it('with every connection busy, a request gives up with DATABASE_UNAVAILABLE within POSTGRES_POOL_TIMEOUT', async () => {
     const store = await openPostgresStore({
-      database: settings(db.url, { poolSize: 1, maxOverflow: 0, poolTimeoutSeconds: 1 }),
+      // No lock or statement timeout: the one connection stays busy for as long as the test holds the lock.
+      database: settings(db.url, {
+        poolSize: 1,
+        maxOverflow: 0,
+        poolTimeoutSeconds: 1,
+        lockTimeoutSeconds: 0,
+        statementTimeoutSeconds: 0,
+      }),
       migrate: false,
     });
     cleanups.push(() => store.close());

@@ -42,6 +42,12 @@ describe('loadConfig defaults', () => {
         maxOverflow: 20,
         poolTimeoutSeconds: 30,
         echo: false,
+        statementTimeoutSeconds: 5,
+        lockTimeoutSeconds: 2,
+        idleSeconds: 30,
+        minConnections: 1,
+        poolMode: 'session',
+        directUrl: null,
         explicit: false,
       },
       host: '127.0.0.1',
@@ -69,6 +75,9 @@ describe('loadConfig defaults', () => {
       corsOrigins: [],
       auditRetentionDays: 90,
       requestTimeoutSeconds: 30,
+      requestDeadlineSeconds: 10,
+      healthTimeoutSeconds: 2,
+      shutdownTimeoutSeconds: 10,
       workers: 1,
       userCacheSeconds: 10,
       metricsToken: null,
@@ -496,5 +505,41 @@ describe('describeDatabaseTarget', () => {
     const db = loadConfig({ DATABASE_URL: 'postgresql://svc:T0pSecret@pg.example.com:6543/gk' }).database;
     expect(describeDatabaseTarget(db)).toBe('svc@pg.example.com:6543/gk');
     expect(describeDatabaseTarget(loadConfig({}).database)).toBe('reynard@localhost:5432/reynard');
+  });
+});
+
+describe('production database settings (issue 12)', () => {
+  it('reads the timeouts, the idle release, the pool mode and the direct URL', () => {
+    const config = loadConfig({
+      GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS: '0',
+      GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS: '7',
+      GATEKEEPER_DATABASE_IDLE_SECONDS: '90',
+      GATEKEEPER_DATABASE_MIN_CONNECTIONS: '0',
+      GATEKEEPER_DATABASE_POOL_MODE: 'transaction',
+      GATEKEEPER_DATABASE_DIRECT_URL: 'postgresql://gk:pw@db-direct:5432/gk',
+      GATEKEEPER_REQUEST_DEADLINE_SECONDS: '4.5',
+      GATEKEEPER_HEALTH_TIMEOUT_SECONDS: '1',
+      GATEKEEPER_SHUTDOWN_TIMEOUT_SECONDS: '20',
+    });
+    expect(config.database).toMatchObject({
+      statementTimeoutSeconds: 0,
+      lockTimeoutSeconds: 7,
+      idleSeconds: 90,
+      minConnections: 0,
+      poolMode: 'transaction',
+      directUrl: 'postgresql://gk:pw@db-direct:5432/gk',
+    });
+    expect(config).toMatchObject({ requestDeadlineSeconds: 4.5, healthTimeoutSeconds: 1, shutdownTimeoutSeconds: 20 });
+  });
+
+  it('names each bad value, and never the direct URL password', () => {
+    expect(problemOf({ GATEKEEPER_DATABASE_POOL_MODE: 'statement' })).toMatch(/^GATEKEEPER_DATABASE_POOL_MODE must be/);
+    expect(problemOf({ GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS: '-1' })).toMatch(
+      /^GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS must be a whole number/,
+    );
+    expect(problemOf({ GATEKEEPER_REQUEST_DEADLINE_SECONDS: '0' })).toMatch(/^GATEKEEPER_REQUEST_DEADLINE_SECONDS/);
+    const direct = problemOf({ GATEKEEPER_DATABASE_DIRECT_URL: 'mysql://gk:Sup3rSecret@db/gk' });
+    expect(direct).toMatch(/^GATEKEEPER_DATABASE_DIRECT_URL must start with postgres:\/\//);
+    expect(direct).not.toContain('Sup3rSecret');
   });
 });

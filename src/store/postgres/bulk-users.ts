@@ -69,7 +69,8 @@ function columns(users: UserRecord[], ids: string[] = users.map((u) => u.id)): u
  * @example const writer = openBulkUserWriter(settings); await writer.writeBatch(users, 'skip'); await writer.close();
  */
 export function openBulkUserWriter(settings: PoolSettings): BulkUserWriter {
-  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1 }), {
+  // A batch of thousands of rows is legitimately slower than a request's statement: no statement timeout.
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1, statementTimeoutSeconds: 0 }), {
     target: connectionTarget(settings.url),
   });
   return {

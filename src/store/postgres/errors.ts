@@ -30,6 +30,11 @@ const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
 /** SQLSTATE 25006: a write (or LISTEN) on a hot standby or in a read-only transaction. */
 export const READ_ONLY_SQL_TRANSACTION = '25006';
 const CONNECT_TIMEOUT_MESSAGE = 'Connection terminated due to connection timeout';
+/** node-postgres' query_timeout: no answer within the statement deadline (./pool.ts statementDeadlineMillis). */
+const QUERY_DEADLINE_MESSAGE = 'Query read timeout';
+/** SQLSTATE 57014 (statement_timeout or a cancel) and 55P03 (lock_timeout, NOWAIT). */
+const QUERY_CANCELED = '57014';
+const LOCK_NOT_AVAILABLE = '55P03';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -94,6 +99,14 @@ export function translateError(err: unknown, target: ConnectionTarget | string):
       err,
     );
   }
+  if (isTimedOut(err)) {
+    // The server and the connection are fine; this statement waited too long. 503, and the
+    // connection is reused (the executor destroys only connection-kind failures).
+    return new GatekeeperError('DATABASE_UNAVAILABLE', describeConnectionError(err, target), {
+      cause: err,
+      retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+    });
+  }
   if (isConnectionError(err)) {
     const busy = err.message === POOL_TIMEOUT_MESSAGE;
     return new GatekeeperError('DATABASE_UNAVAILABLE', describeConnectionError(err, target), {
@@ -126,9 +139,16 @@ export function isConnectionError(err: unknown): boolean {
   return (
     message === POOL_TIMEOUT_MESSAGE ||
     message === CONNECT_TIMEOUT_MESSAGE ||
+    message === QUERY_DEADLINE_MESSAGE ||
     message.includes('SSL') ||
     LOST_CONNECTION_MESSAGES.includes(message)
   );
+}
+
+/** A statement the server cancelled for its statement_timeout or lock_timeout (or an operator's cancel). */
+function isTimedOut(err: DriverError): boolean {
+  const code = errorCode(err);
+  return code === QUERY_CANCELED || code === LOCK_NOT_AVAILABLE;
 }
 
 /** True when an established connection broke (server restart, network cut), as opposed to not connecting at all. */
@@ -136,7 +156,7 @@ export function isLostConnection(err: unknown): boolean {
   if (!isDriverError(err) || err instanceof GatekeeperError) return false;
   const code = errorCode(err);
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || code === '57P02') return true;
-  return LOST_CONNECTION_MESSAGES.includes(err.message);
+  return LOST_CONNECTION_MESSAGES.includes(err.message) || err.message === QUERY_DEADLINE_MESSAGE;
 }
 
 /**
@@ -197,6 +217,13 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
       return `PostgreSQL at ${where} is starting up, shutting down or recovering and does not accept connections yet. Retry in a moment.`;
     case READ_ONLY_SQL_TRANSACTION:
       return readOnlyServer(where);
+    case QUERY_CANCELED:
+      if (message.includes('statement timeout')) {
+        return `A statement on PostgreSQL at ${where} ran past GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS and was cancelled: look in pg_stat_activity for what blocks or slows it (a lock, a long transaction, an overloaded server).`;
+      }
+      return `A statement on PostgreSQL at ${where} was cancelled (${oneLine(message)}).`;
+    case LOCK_NOT_AVAILABLE:
+      return `A statement on PostgreSQL at ${where} waited past GATEKEEPER_DATABASE_LOCK_TIMEOUT_SECONDS for a lock another session holds (a long transaction, LOCK TABLE, a migration): see pg_locks and pg_stat_activity. More connections would not help.`;
     case '53300':
       return `PostgreSQL at ${where} has no connection slots left (too many connections). Lower POSTGRES_POOL_SIZE/POSTGRES_MAX_OVERFLOW (per instance) or raise max_connections on the server.`;
   }
@@ -205,6 +232,9 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
   }
   if (message === POOL_TIMEOUT_MESSAGE) {
     return `No free connection to PostgreSQL at ${where} within POSTGRES_POOL_TIMEOUT: every pooled connection is busy. Raise POSTGRES_POOL_SIZE/POSTGRES_MAX_OVERFLOW or POSTGRES_POOL_TIMEOUT, or look for slow queries.`;
+  }
+  if (message === QUERY_DEADLINE_MESSAGE) {
+    return `PostgreSQL at ${where} did not answer a statement within its deadline (GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS + 1 s): the connection went silent (a network cut, a failover) or the server is stalled. The connection was dropped; the next request uses a new one.`;
   }
   if (message === CONNECT_TIMEOUT_MESSAGE) {
     return `${at}: the server did not complete the connection within POSTGRES_POOL_TIMEOUT. Check the host, the port and any firewall in between.`;

@@ -48,10 +48,17 @@ export interface ExecutorOptions {
   translate?: (err: unknown) => unknown;
   /**
    * The pool is the caller's (a pg.Pool handed to buildGatekeeper): close() leaves it open, and
-   * since its connections were not made by createPool, each one is set to UTC once when first
-   * used and every result is read with the UTC timestamp parser (./pool.ts, utcTypes).
+   * since its connections were not made by createPool, every result is read with the UTC
+   * timestamp parser (./pool.ts, utcTypes). Their session settings are left as the caller made them.
    */
   sharedPool?: boolean;
+  /**
+   * How long to wait for the answer to one statement before giving the connection up as silent
+   * (./pool.ts statementDeadlineMillis); null or absent: no limit.
+   */
+  statementDeadlineMs?: number | null;
+  /** Sent with BEGIN, in the same round trip: the SET LOCAL timeouts (./pool.ts transactionSetup). */
+  transactionSetup?: string | null;
 }
 
 /**
@@ -65,35 +72,29 @@ export function createExecutor(pool: pg.Pool, options: ExecutorOptions): Executo
   let closed = false;
 
   const shared = options.sharedPool === true;
+  // pg reads query_timeout per query: on expiry the query fails with "Query read timeout", which
+  // errors.ts counts as a lost connection, so the connection is destroyed rather than reused.
+  const deadline = options.statementDeadlineMs ?? undefined;
+  const begin = options.transactionSetup ? `BEGIN; ${options.transactionSetup}` : 'BEGIN';
   const run = <R extends pg.QueryResultRow>(client: pg.ClientBase, sql: Sql, values: unknown[] = []) => {
     const statement = typeof sql === 'string' ? { text: sql } : sql;
     echo?.({ ...statement, values });
-    if (shared) return client.query<R>({ text: statement.text, values, types: utcTypes });
-    return client.query<R>(statement.text, values);
+    return client.query<R>({
+      text: statement.text,
+      values,
+      ...(shared ? { types: utcTypes } : {}),
+      ...(deadline === undefined ? {} : { query_timeout: deadline }),
+    } as pg.QueryConfig);
   };
-  /** Connections of a shared pool already set to UTC (they keep the setting while they live). */
-  const inUtc = new WeakSet<pg.ClientBase>();
   const session = (client: pg.ClientBase): Queryer => ({
     query: <R extends pg.QueryResultRow>(sql: Sql, values?: unknown[]) => run<R>(client, sql, values),
   });
   const connect = async (): Promise<pg.PoolClient> => {
-    let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      return await pool.connect();
     } catch (err) {
       throw translate(err);
     }
-    if (shared && !inUtc.has(client)) {
-      try {
-        // users.created_at/updated_at are TIMESTAMP without time zone holding UTC.
-        await client.query(`SET TIME ZONE 'UTC'`);
-        inUtc.add(client);
-      } catch (err) {
-        client.release(true);
-        throw translate(err);
-      }
-    }
-    return client;
   };
 
   return {
@@ -118,7 +119,7 @@ export function createExecutor(pool: pg.Pool, options: ExecutorOptions): Executo
         const client = await connect();
         let broken = false;
         try {
-          await run(client, 'BEGIN');
+          await run(client, begin);
           const result = await fn(session(client));
           await run(client, 'COMMIT');
           return result;

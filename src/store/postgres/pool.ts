@@ -10,11 +10,22 @@ import type { DatabaseConfig, SslMode } from './database-config.js';
 import { GatekeeperError } from '../../errors.js';
 import { describeConnectionError, type ConnectionTarget } from './errors.js';
 
-/** What the pool needs from DatabaseConfig. */
+/** What the pool needs from DatabaseConfig; the timeouts and idle settings take their defaults when absent. */
 export type PoolSettings = Pick<
   DatabaseConfig,
   'url' | 'sslMode' | 'sslRootCert' | 'poolSize' | 'maxOverflow' | 'poolTimeoutSeconds' | 'echo'
->;
+> &
+  Partial<Pick<DatabaseConfig, TimeoutSettings>>;
+
+/** The settings PoolSettings may leave out, with the defaults src/config/database.ts gives them. */
+type TimeoutSettings = 'statementTimeoutSeconds' | 'lockTimeoutSeconds' | 'idleSeconds' | 'minConnections' | 'poolMode';
+export const POOL_DEFAULTS: Readonly<Pick<DatabaseConfig, TimeoutSettings>> = {
+  statementTimeoutSeconds: 5,
+  lockTimeoutSeconds: 2,
+  idleSeconds: 30,
+  minConnections: 1,
+  poolMode: 'session',
+};
 
 export interface PoolOptions {
   /** Where pool errors (and, with `echo`, statements) are written. Default: nowhere. */
@@ -31,20 +42,29 @@ export interface Statement {
   secretParams?: readonly number[];
 }
 
-/** Connections beyond POSTGRES_POOL_SIZE close after this long without use. */
-const OVERFLOW_IDLE_MILLIS = 10_000;
+/**
+ * TCP keepalive probes start after this long without traffic, so a peer that vanished without closing
+ * (a failed-over primary, a dropped NAT entry) is noticed by the kernel too; the statement deadline
+ * (./executor.ts) is what bounds a request, since Node cannot shorten the probe interval and count.
+ */
+const KEEPALIVE_INITIAL_DELAY_MILLIS = 5_000;
 /** Parameters of the URL that we turn into the explicit `ssl` option ourselves. */
 const SSL_URL_PARAMS = ['sslmode', 'sslrootcert', 'ssl', 'sslcert', 'sslkey', 'sslpassword', 'uselibpqcompat'];
 export const REDACTED = '[redacted]';
 const DUMMY_HOST = 'gatekeeper-no-host';
 
 /**
- * Creates the pool. POSTGRES_POOL_SIZE connections are kept once opened (`min`),
- * up to POSTGRES_MAX_OVERFLOW more are opened under load and closed again after
- * 10 s idle, and a request waits at most POSTGRES_POOL_TIMEOUT seconds for a
- * connection (then the store throws DATABASE_UNAVAILABLE). Every connection uses
- * TimeZone=UTC, so `users.created_at`/`updated_at` (TIMESTAMP without time zone,
- * as in the seed) hold UTC.
+ * Creates the pool. Up to POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW connections
+ * are opened under load; any connection idle for GATEKEEPER_DATABASE_IDLE_SECONDS
+ * is closed, down to GATEKEEPER_DATABASE_MIN_CONNECTIONS, so idle instances give
+ * their slots of max_connections back. A request waits at most POSTGRES_POOL_TIMEOUT
+ * seconds for a connection (then the store throws DATABASE_UNAVAILABLE).
+ *
+ * Only startup parameters a stock PgBouncer accepts are sent (no `options`, unless the
+ * URL has one): the SQL does not depend on the session time zone (TIMESTAMP columns
+ * are written `AT TIME ZONE 'UTC'` and read with utcTypes below), and the statement and
+ * lock timeouts are set with SET on each new connection in `session` pool mode, and per
+ * transaction by the executor in `transaction` mode (./executor.ts).
  *
  * @example
  * const pool = createPool(config.database, { log: (line) => logger.info(line) });
@@ -53,17 +73,23 @@ export function createPool(settings: PoolSettings, options: PoolOptions = {}): p
   const log = options.log ?? (() => {});
   const { connectionString, sslCert, sslKey, urlOptions } = stripSslParams(settings.url);
   const target = connectionTarget(settings.url);
+  const max = settings.poolSize + settings.maxOverflow;
+  const setup = sessionSetup(settings);
   const pool = new pg.Pool({
     connectionString,
     ssl: sslOptions(settings.sslMode, settings.sslRootCert, { cert: sslCert, key: sslKey }),
-    min: settings.poolSize,
-    max: settings.poolSize + settings.maxOverflow,
-    idleTimeoutMillis: OVERFLOW_IDLE_MILLIS,
+    min: Math.min(settings.minConnections ?? POOL_DEFAULTS.minConnections, max),
+    max,
+    idleTimeoutMillis: (settings.idleSeconds ?? POOL_DEFAULTS.idleSeconds) * 1000,
     connectionTimeoutMillis: Math.max(1, Math.round(settings.poolTimeoutSeconds * 1000)),
-    options: [urlOptions, '-c TimeZone=UTC'].filter(Boolean).join(' '),
+    ...(urlOptions === undefined ? {} : { options: urlOptions }),
     application_name: options.applicationName ?? 'gatekeeper',
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MILLIS,
     types: utcTypes,
+    // Run before the pool hands a new connection out, so no statement runs without the timeouts;
+    // if it fails, the connection is closed and the caller gets the error.
+    ...(setup === null ? {} : { onConnect: async (client: pg.ClientBase) => void (await client.query(setup)) }),
   });
   // An idle connection dropped by the server (restart, failover) must never crash
   // the process: the pool already discarded it and opens a new one when needed.
@@ -73,6 +99,47 @@ export function createPool(settings: PoolSettings, options: PoolOptions = {}): p
   // reports it, so this listener only has to exist.
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
+}
+
+/**
+ * The SET statements each new connection runs in `session` mode (null: none needed). In
+ * `transaction` mode a session SET would land on whichever server connection the pooler picked,
+ * so the executor uses SET LOCAL in each transaction instead (transactionSetup).
+ */
+export function sessionSetup(settings: PoolSettings): string | null {
+  if ((settings.poolMode ?? POOL_DEFAULTS.poolMode) === 'transaction') return null;
+  const sets = timeoutSettings(settings).map(([name, ms]) => `SET ${name} = ${ms}`);
+  return sets.length === 0 ? null : sets.join('; ');
+}
+
+/**
+ * `SET LOCAL` of the timeouts, for the start of each transaction (null: none): in `transaction` mode,
+ * and on a caller's pool (`always`), whose connections' session settings are the caller's to choose.
+ */
+export function transactionSetup(settings: PoolSettings, always = false): string | null {
+  if (!always && (settings.poolMode ?? POOL_DEFAULTS.poolMode) !== 'transaction') return null;
+  const sets = timeoutSettings(settings).map(([name, ms]) => `SET LOCAL ${name} = ${ms}`);
+  return sets.length === 0 ? null : sets.join('; ');
+}
+
+/**
+ * How long the client waits for the answer to one statement before it gives the connection up:
+ * a second past the server's statement_timeout, so a server that is merely slow reports its own
+ * cancellation first, and only a silent connection (no answer at all) hits this. Null: no limit.
+ */
+export function statementDeadlineMillis(settings: PoolSettings): number | null {
+  const seconds = settings.statementTimeoutSeconds ?? POOL_DEFAULTS.statementTimeoutSeconds;
+  return seconds > 0 ? (seconds + 1) * 1000 : null;
+}
+
+/** statement_timeout and lock_timeout in milliseconds, those that are on (0 = off: left at the server's). */
+function timeoutSettings(settings: PoolSettings): Array<[string, number]> {
+  const statement = settings.statementTimeoutSeconds ?? POOL_DEFAULTS.statementTimeoutSeconds;
+  const lock = settings.lockTimeoutSeconds ?? POOL_DEFAULTS.lockTimeoutSeconds;
+  const sets: Array<[string, number]> = [];
+  if (statement > 0) sets.push(['statement_timeout', statement * 1000]);
+  if (lock > 0) sets.push(['lock_timeout', lock * 1000]);
+  return sets;
 }
 
 /**
@@ -155,8 +222,8 @@ function looksSecret(value: unknown): boolean {
 /**
  * pg parses `sslmode` and friends from the URL on its own, in ways that differ from
  * libpq and that would override the explicit `ssl` option; so they are removed and
- * turned into `ssl` here. `options` is lifted out too, so that TimeZone=UTC is added
- * to it rather than replaced by it.
+ * turned into `ssl` here. `options` is lifted out too and passed on as the `options`
+ * startup parameter only when the URL has one (a stock PgBouncer refuses it).
  */
 function stripSslParams(url: string): {
   connectionString: string;

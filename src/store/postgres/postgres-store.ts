@@ -21,7 +21,15 @@ import { createPostgresSigningKeys } from './facets/signing-keys.js';
 import { createPostgresThrottle } from './facets/throttle.js';
 import { createPostgresUsers } from './facets/users.js';
 import { migrate } from './migrator.js';
-import { connectionTarget, createEcho, createPool, poolTarget, type PoolSettings } from './pool.js';
+import {
+  connectionTarget,
+  createEcho,
+  createPool,
+  poolTarget,
+  statementDeadlineMillis,
+  transactionSetup,
+  type PoolSettings,
+} from './pool.js';
 
 export interface OpenPostgresStoreOptions {
   /** The database part of the config (DatabaseConfig fits); ignored for the connection when `pool` is given. */
@@ -55,9 +63,22 @@ const SERVER_VERSION = {
 export async function openPostgresStore(options: OpenPostgresStoreOptions): Promise<Store> {
   const log = options.log ?? (() => {});
   const echo = options.database.echo ? createEcho(log) : undefined;
+  const settings = options.database;
+  const statementDeadlineMs = statementDeadlineMillis(settings);
   const db = options.pool
-    ? createExecutor(options.pool, { target: poolTarget(options.pool), echo, sharedPool: true })
-    : createExecutor(createPool(options.database, { log }), { target: connectionTarget(options.database.url), echo });
+    ? createExecutor(options.pool, {
+        target: poolTarget(options.pool),
+        echo,
+        sharedPool: true,
+        statementDeadlineMs,
+        transactionSetup: transactionSetup(settings, true),
+      })
+    : createExecutor(createPool(settings, { log }), {
+        target: connectionTarget(settings.url),
+        echo,
+        statementDeadlineMs,
+        transactionSetup: transactionSetup(settings),
+      });
   const target = db.target;
   try {
     // The first statement proves the database answers, and says whether it takes writes.

@@ -41,7 +41,10 @@ export async function openUsersTableReader(
   layout: 'auto' | 'reynard',
 ): Promise<UsersTableReader> {
   const target = connectionTarget(settings.url);
-  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1 }), { target });
+  // Reading a whole legacy table is legitimately long: no statement timeout (a person runs and watches it).
+  const db = createExecutor(createPool({ ...settings, poolSize: 1, maxOverflow: 1, statementTimeoutSeconds: 0 }), {
+    target,
+  });
   const query = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => db.query<R>(text, values);
   try {
     const { rows } = await query<{ column_name: string }>(
