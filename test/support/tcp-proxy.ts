@@ -47,6 +47,13 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     proxy.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (proxy.address() as net.AddressInfo).port;
+  const cut = () => {
+    for (const { client, server } of pairs) {
+      client.destroy();
+      server.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port,
     through(url) {
@@ -61,16 +68,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore() {
       silent = false;
     },
-    cut() {
-      for (const { client, server } of pairs) {
-        client.destroy();
-        server.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     openConnections: () => pairs.size,
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
     },
   };
