@@ -111,7 +111,8 @@ async function openPostgres(
   if (config.userCacheSeconds === 0) return store;
   try {
     const { createNotificationBus } = await import('../store/postgres/notifications.js');
-    const bus = await createNotificationBus(database, (line) => log?.warn(line));
+    // The whole database config: the pool mode and the direct URL decide between LISTEN and polling.
+    const bus = await createNotificationBus(database, (line, level = 'warn') => log?.[level](line));
     return withUserStateCache(store, bus, { ttlMs: config.userCacheSeconds * 1000 });
   } catch (err) {
     await store.close();

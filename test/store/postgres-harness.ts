@@ -10,12 +10,12 @@ const TABLES = 'users, sessions, refresh_tokens, settings, login_failures, signi
 
 /**
  * The conformance harness on a database of its own: the PostgreSQL store alone, or (`cached`)
- * behind the user-state cache with a real LISTEN/NOTIFY bus, put together as
+ * behind the user-state cache with a real bus (LISTEN/NOTIFY, or `invalidation: 'polling'`), put together as
  * src/compose/open-store.ts puts them together for the service.
  */
 export async function openPostgresHarness(
   now: () => Date,
-  options: { cached: boolean; timeZone?: string },
+  options: { cached: boolean; timeZone?: string; invalidation?: 'listen' | 'polling' },
 ): Promise<StoreHarness> {
   const db = await createTestDatabase();
   // A session time zone other than UTC (sent as the URL's options) must change nothing: the SQL never depends on it.
@@ -31,7 +31,9 @@ export async function openPostgresHarness(
   };
   const inner = await openPostgresStore({ database, now });
   await Promise.all(Array.from({ length: 10 }, () => inner.health())); // warm connections: real races
-  const bus = options.cached ? await createNotificationBus(database) : null;
+  // Polling is what the bus does with GATEKEEPER_DATABASE_POOL_MODE=transaction and no direct URL.
+  const poolMode = options.invalidation === 'polling' ? ('transaction' as const) : ('session' as const);
+  const bus = options.cached ? await createNotificationBus({ ...database, poolMode }) : null;
   const store: Store = bus ? withUserStateCache(inner, bus, { ttlMs: 60_000 }) : inner;
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
