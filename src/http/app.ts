@@ -17,6 +17,7 @@ import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
 import { addSharedSchemas } from './schemas.js';
 import { securityHeadersFor } from './security-headers.js';
+import { addRequestDeadline } from './request-deadline.js';
 
 export interface AppDeps {
   service: AuthService;
@@ -63,8 +64,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: proxyTrust(deps.trustProxy ?? false),
     requestTimeout: (deps.requestTimeoutSeconds ?? 30) * 1000,
-    // Receiving the request is bounded above; this bounds handling it (a lock, a silent connection).
-    handlerTimeout: Math.round((deps.requestDeadlineSeconds ?? 10) * 1000),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     // What Node's parser refuses (bad request line, oversized headers) gets the API's error shape too.
     clientErrorHandler: answerClientError,
@@ -73,6 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   answerErrorsAsContract(app);
+  // Receiving the request is bounded by requestTimeout above; this bounds handling it (a lock, a silent connection).
+  addRequestDeadline(app, deps.requestDeadlineSeconds ?? 10);
 
   // JSON only (the /auth routes add the OAuth2 form where the contract allows it).
   app.removeContentTypeParser('text/plain');

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatekeeperError, type ErrorCode, type FieldError } from '../errors.js';
+import { REQUEST_DEADLINE_PASSED } from './request-deadline.js';
 
 /** The one table from error code to HTTP status (docs/API.md). A new code is a compile error until it has a row. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -36,8 +37,6 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
 /** Codes that answer load or abuse as designed: logged without the error object (and its stack). */
 const EXPECTED_REFUSALS: ReadonlySet<ErrorCode> = new Set(['OVERLOADED', 'TOO_MANY_ATTEMPTS']);
 
-/** Fastify's error when a handler outlives `handlerTimeout` (the request deadline). */
-const HANDLER_TIMEOUT = 'FST_ERR_HANDLER_TIMEOUT';
 const DEADLINE_RETRY_AFTER_SECONDS = 2;
 
 export interface ErrorBody {
@@ -69,8 +68,8 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody; 
       },
     };
   }
-  if (fastifyError.code === HANDLER_TIMEOUT) {
-    // GATEKEEPER_REQUEST_DEADLINE_SECONDS passed (Fastify's handlerTimeout): the work may still finish,
+  if (fastifyError.code === REQUEST_DEADLINE_PASSED) {
+    // GATEKEEPER_REQUEST_DEADLINE_SECONDS passed (./request-deadline.ts): the work may still finish,
     // but the client is answered now rather than left waiting on a lock or a silent connection.
     const detail = 'The request could not be handled in time; try again shortly.';
     return { status: 503, body: { detail, code: 'OVERLOADED' }, retryAfter: DEADLINE_RETRY_AFTER_SECONDS };
@@ -157,7 +156,7 @@ export function sendError(
   const sent = oauth ? { error: oauthErrorOf(status, body.code), error_description: body.detail, ...body } : body;
   reply.code(status).type('application/json; charset=utf-8').send(sent);
   // Past the deadline the handler is still running: its late answer is dropped, not sent or logged as a second reply.
-  if ((error as Partial<FastifyError>).code === HANDLER_TIMEOUT) reply.hijack();
+  if ((error as Partial<FastifyError>).code === REQUEST_DEADLINE_PASSED) reply.hijack();
   return reply;
 }
 

@@ -17,6 +17,7 @@ import { clientRoutes } from './routes/clients.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { userRoutes } from './routes/users.js';
 import { authHeaders } from './security-headers.js';
+import { addRequestDeadline } from './request-deadline.js';
 
 export interface GatekeeperRoutesOptions {
   service: AuthService;
@@ -29,7 +30,7 @@ export interface GatekeeperRoutesOptions {
   securityScheme?: string | null;
   /**
    * GATEKEEPER_REQUEST_DEADLINE_SECONDS: a route's handling past this is answered 503 with Retry-After
-   * (Fastify's handlerTimeout); absent: the app's own handlerTimeout, if any, applies.
+   * (./request-deadline.ts); absent: none of its own (Gatekeeper's app sets one for all its routes).
    */
   requestDeadlineSeconds?: number;
 }
@@ -47,10 +48,10 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   const prefix = app.prefix;
   app.decorateRequest('principal', null);
   answerErrorsAsContract(app);
+  if (requestDeadlineSeconds !== undefined) addRequestDeadline(app, requestDeadlineSeconds);
   // Every route here keeps the contract's body limit, even in a host app with a larger one.
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= BODY_LIMIT;
-    if (requestDeadlineSeconds !== undefined) route.handlerTimeout ??= Math.round(requestDeadlineSeconds * 1000);
     // @fastify/swagger fails on a security requirement whose scheme its document does not declare.
     const schema = route.schema as { security?: Record<string, string[]>[] } | undefined;
     if (schema?.security && securityScheme !== 'bearerAuth') {

@@ -53,6 +53,25 @@ describe('deadlines while the database holds a request', () => {
     expect(tookMs).toBeLessThan(8_000);
   });
 
+  it('over a real socket too: a POST whose body was read keeps its deadline', async () => {
+    // Node ends the request stream once the body is read; a deadline tied to it (Fastify's
+    // handlerTimeout) would be lost here, and inject() does not show that.
+    const address = await gatekeeper.app.listen({ host: '127.0.0.1', port: 0 });
+    const started = performance.now();
+    const response = await fetch(`${address}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'held_user', password: STRONG_PASSWORD }),
+      signal: AbortSignal.timeout(8_000),
+    });
+    const tookMs = performance.now() - started;
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: 'OVERLOADED' });
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(tookMs).toBeGreaterThanOrEqual(900);
+    expect(tookMs).toBeLessThan(8_000);
+  });
+
   it('/health, with the only connection still stuck behind the lock, reports unreachable at its own deadline', async () => {
     const started = performance.now();
     const response = await gatekeeper.app.inject({ method: 'GET', url: '/health' });
