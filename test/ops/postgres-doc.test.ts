@@ -44,6 +44,9 @@ const MESSAGES = [
   failure(undefined, 'timeout exceeded when trying to connect'),
   failure('57P03'),
   failure('25006', 'cannot execute INSERT in a read-only transaction'),
+  failure('55P03', 'canceling statement due to lock timeout'),
+  failure('57014', 'canceling statement due to statement timeout'),
+  failure(undefined, 'Query read timeout'),
 ].map((err) => describeConnectionError(err, TARGET));
 
 describe('docs/POSTGRES.md', () => {
