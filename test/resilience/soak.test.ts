@@ -195,8 +195,16 @@ describe('a mixed soak against one service', { timeout: (SOAK_SECONDS + 120) * 1
       while (!stop.signal.aborted) {
         await sample();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, SAMPLE_EVERY_MS);
-          stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          // Woken early by the end of the load; the listener goes with each pause (no pile-up).
+          const wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            stop.signal.removeEventListener('abort', wake);
+            resolve();
+          }, SAMPLE_EVERY_MS);
+          stop.signal.addEventListener('abort', wake, { once: true });
         });
       }
     })();
