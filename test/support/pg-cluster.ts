@@ -14,11 +14,22 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
+/**
+ * Where the PostgreSQL 15 server binaries are: PG15_BIN (what .ci/run found or installed), else the
+ * image's /usr/local/bin, else Debian's postgresql-15 package. pg_basebackup comes from the same
+ * folder when it has one (the package), else Debian's client wrapper in /usr/bin.
+ */
+const BIN_DIR =
+  [process.env.PG15_BIN, '/usr/local/bin', '/usr/lib/postgresql/15/bin'].find(
+    (dir): dir is string => dir !== undefined && dir !== '' && existsSync(path.join(dir, 'postgres')),
+  ) ?? '/usr/local/bin';
 const BIN = {
-  initdb: '/usr/local/bin/initdb',
-  pgCtl: '/usr/local/bin/pg_ctl',
-  postgres: '/usr/local/bin/postgres',
-  basebackup: '/usr/bin/pg_basebackup',
+  initdb: path.join(BIN_DIR, 'initdb'),
+  pgCtl: path.join(BIN_DIR, 'pg_ctl'),
+  postgres: path.join(BIN_DIR, 'postgres'),
+  basebackup: existsSync(path.join(BIN_DIR, 'pg_basebackup'))
+    ? path.join(BIN_DIR, 'pg_basebackup')
+    : '/usr/bin/pg_basebackup',
 };
 
 const SUPERUSER = 'gatekeeper';
