@@ -11,6 +11,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { createPool } from '../../src/store/postgres/pool.js';
 import { testConfig } from '../support/app.js';
 import { freePort, pollUntil, startPrimary, startStandby, type PgServer } from '../support/pg-cluster.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const READ_ONLY = /read-only .*point DATABASE_URL at the primary/;
 const FAILOVER_DEADLINE_MS = 15_000;
@@ -117,6 +118,36 @@ describe('a DATABASE_URL with several hosts', () => {
     expect(await inRecovery(urlOf([deadPort, primary.port], '?target_session_attrs=prefer-standby'))).toBe(false);
   });
 
+  it('a host that accepts and never answers is given up after its share of POSTGRES_POOL_TIMEOUT', async () => {
+    const silent = await startTcpProxy(primary.port);
+    try {
+      silent.blackhole();
+      // POSTGRES_POOL_TIMEOUT=5: 4.5 s for the walk, 2.25 s for each of the two servers.
+      const started = Date.now();
+      const store = await open(urlOf([silent.port, primary.port]));
+      const elapsed = Date.now() - started;
+      console.log(`black-holed first host skipped: store open in ${elapsed} ms`);
+      expect(elapsed).toBeGreaterThanOrEqual(2_000);
+      expect(elapsed).toBeLessThan(5_000);
+      await writeLandsOn(store, primary, 'after_black_hole');
+
+      // connect_timeout (seconds per server, at least 2, as in libpq) replaces the share (2 s + 2 s fit
+      // in the 4.5 s walk); when every server is silent the line says so for each.
+      const started2 = Date.now();
+      const err = await refusalOf(urlOf([silent.port, silent.port], '?connect_timeout=2'));
+      const elapsed2 = Date.now() - started2;
+      expect(elapsed2).toBeGreaterThanOrEqual(4_000);
+      expect(elapsed2).toBeLessThan(5_000);
+      expect(err.message).toBe(
+        `No acceptable PostgreSQL server among 127.0.0.1:${silent.port},127.0.0.1:${silent.port} (target_session_attrs=any): ` +
+          `127.0.0.1:${silent.port} did not complete the connection in time; 127.0.0.1:${silent.port} did not complete the connection in time. ` +
+          'Check DATABASE_URL and the servers.',
+      );
+    } finally {
+      await silent.close();
+    }
+  }, 30_000);
+
   it("a single host without target_session_attrs uses pg's own Client (nothing extra per connection)", async () => {
     const single = createPool(databaseOf(primary.url()));
     const multi = createPool(databaseOf(urlOf([deadPort, primary.port])));
@@ -158,5 +189,81 @@ describe('a DATABASE_URL with several hosts', () => {
     ]);
     expect(rows[0]?.n).toBe('1');
     expect((await store.health()).reachable).toBe(true);
+  }, 60_000);
+});
+
+describe('a failover whose old primary vanishes without closing its sockets', () => {
+  let primary: PgServer;
+  let standby: PgServer;
+  let proxy: TcpProxy;
+  let store: Store | undefined;
+
+  beforeAll(async () => {
+    primary = await startPrimary();
+    standby = await startStandby(primary);
+    proxy = await startTcpProxy(primary.port);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close().catch(() => undefined);
+    await proxy?.close();
+    await standby?.destroy();
+    await primary?.destroy();
+  });
+
+  it('the same store writes on the promoted standby within the statement deadline plus one server timeout', async () => {
+    const password = new URL(primary.url()).password;
+    const url = `postgresql://gatekeeper:${password}@127.0.0.1:${proxy.port},127.0.0.1:${standby.port}/postgres?target_session_attrs=read-write`;
+    store = await openPostgresStore({
+      database: testConfig({
+        DATABASE_URL: url,
+        POSTGRES_POOL_TIMEOUT: '5',
+        GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS: '2',
+      }).database,
+    });
+    await store.createUser({ username: 'before_black_hole', passwordHash: 'h', email: null });
+
+    // The old primary's address goes silent (its sockets stay open: the server behind the proxy keeps
+    // running, unreachable, as when a failover moves an address away), and the standby is promoted.
+    proxy.blackhole();
+    await standby.promote();
+    const promoted = Date.now();
+
+    let attempts = 0;
+    await pollUntil(
+      'a write after the failover',
+      async () => {
+        attempts += 1;
+        await store!.createUser({ username: `after_black_hole_${attempts}`, passwordHash: 'h', email: null });
+      },
+      FAILOVER_DEADLINE_MS,
+    );
+    const backAfter = Date.now() - promoted;
+    console.log(`black-holed failover: first write ${backAfter} ms after promotion (${attempts} attempts)`);
+    // The idle connection to the silent address fails at the statement deadline (2 s + 1 s), the next
+    // connection gives the silent address its 2.25 s and goes on to the new primary.
+    expect(backAfter).toBeLessThan(10_000);
+    const rows = await standby.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE username = $1', [
+      `after_black_hole_${attempts}`,
+    ]);
+    expect(rows[0]?.n).toBe('1');
+    // The pool remembers the server that passed: its next new connection does not wait on the silent one.
+    const again = Date.now();
+    await Promise.all(
+      [1, 2, 3].map((i) => store!.createUser({ username: `concurrent_${i}`, passwordHash: 'h', email: null })),
+    );
+    const concurrentMs = Date.now() - again;
+    console.log(`three concurrent writes (new pooled connections) after the failover: ${concurrentMs} ms`);
+    expect(concurrentMs).toBeLessThan(2_000);
+    // A new pool has no memory: it walks the list from the top again.
+    const started = Date.now();
+    const fresh = await openPostgresStore({
+      database: testConfig({ DATABASE_URL: url, POSTGRES_POOL_TIMEOUT: '5' }).database,
+      migrate: false,
+    });
+    await fresh.close();
+    const freshMs = Date.now() - started;
+    console.log(`a new store (its own pool, no memory) opened in ${freshMs} ms`);
+    expect(freshMs).toBeGreaterThanOrEqual(2_000);
   }, 60_000);
 });

@@ -22,18 +22,29 @@ interface ServerState {
 
 /** One query for every mode: libpq's `SHOW transaction_read_only` and `pg_is_in_recovery()` in one round trip. */
 const STATE_QUERY = `SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only`;
+/**
+ * How long one server of the list gets without connect_timeout in the URL (less when the pool timeout
+ * shared among the servers is shorter): a primary gone without closing its sockets (a failover that
+ * moved its address) must not hold every new connection for most of POSTGRES_POOL_TIMEOUT.
+ */
+const DEFAULT_SERVER_MILLIS = 5_000;
+/** Most of the pool timeout the walk leaves for the final connection to the chosen server. */
+const WALK_MARGIN_MILLIS = 500;
 /** A probe's polite Terminate gets this long before its socket is destroyed. */
 const DISCARD_GRACE_MILLIS = 1_000;
 
 /**
  * The pg.Client subclass for pg.Pool's `Client` option. `timeoutMillis` (POSTGRES_POOL_TIMEOUT) bounds
- * the whole walk; each server gets connect_timeout, else an equal share of it.
+ * the whole walk; each server gets connect_timeout, else an equal share of it, at most 5 s.
  */
 export function failoverClient(list: ServerList, timeoutMillis: number): typeof pg.Client {
+  // The walk ends a little before the pool's own timeout, so the caller gets the line naming each
+  // server rather than pg-pool's bare "timeout exceeded when trying to connect".
+  const walkMillis = Math.max(1, timeoutMillis - Math.min(WALK_MARGIN_MILLIS, timeoutMillis / 10));
   const perServerMillis =
     list.connectTimeoutSeconds !== null
       ? list.connectTimeoutSeconds * 1000
-      : Math.max(1, Math.floor(timeoutMillis / list.servers.length));
+      : Math.max(1, Math.min(DEFAULT_SERVER_MILLIS, Math.floor(walkMillis / list.servers.length)));
   // Shared by the pool's clients: the server that passed last, tried first by the next connection.
   let lastGood: ServerAddress | null = null;
 
@@ -62,7 +73,7 @@ export function failoverClient(list: ServerList, timeoutMillis: number): typeof 
 
     async #connectToChosenServer(): Promise<void> {
       if (list.servers.length === 1) return this.#connectAndCheck(list.servers[0] as ServerAddress);
-      const deadline = Date.now() + timeoutMillis;
+      const deadline = Date.now() + walkMillis;
       const order = lastGood === null ? list.servers : [lastGood, ...list.servers.filter((s) => s !== lastGood)];
       const chosen = await chooseServer(order, list.targetSessionAttrs, deadline, (server, budget) =>
         this.#probe(server, budget),
