@@ -3,6 +3,7 @@
  * DatabaseConfig, and the two ways to name a database without its password.
  */
 import { bracketHost, type DatabaseConfig, type PoolMode, type SslMode } from '../store/postgres/database-config.js';
+import { parseServerList, ServerListError, type ServerList } from '../store/postgres/hosts.js';
 import { show, type Reader } from './env-reader.js';
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -12,6 +13,8 @@ const CONNECTION_VARIABLES = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER',
 
 /** node-postgres reads a %-encoded host starting with `/` as a Unix socket directory. */
 const urlHost = (host: string): string => (host.startsWith('/') ? encodeURIComponent(host) : bracketHost(host));
+
+const UNPARSEABLE = '<unparseable URL>';
 
 /**
  * Replaces the password of a URL with `***`, for logs and error messages.
@@ -23,7 +26,17 @@ export function redactUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    return '<unparseable URL>';
+    // A multi-host authority (h1:5432,h2:5433), or none (host= in the query), is not a WHATWG URL:
+    // mask the password by hand.
+    const authority = /^(postgres(?:ql)?:\/\/)([^/?#]*)/i.exec(url);
+    if (!authority) return UNPARSEABLE;
+    const [whole, scheme = '', hosts = ''] = authority;
+    const at = hosts.lastIndexOf('@');
+    const colon = hosts.indexOf(':');
+    const serverPart = hosts.slice(at + 1);
+    if (serverPart !== '' && !serverPart.includes(',')) return UNPARSEABLE;
+    if (at === -1 || colon === -1 || colon > at) return url;
+    return `${scheme}${hosts.slice(0, colon)}:***${hosts.slice(at)}${url.slice(whole.length)}`;
   }
   if (parsed.password === '') return url;
   parsed.password = '***';
@@ -33,15 +46,33 @@ export function redactUrl(url: string): string {
 // The one `user@host:port/db` formatter lives with the store's database words, which may not import config.
 export { describeDatabaseTarget, type DatabaseTarget } from '../store/postgres/database-config.js';
 
-type ConnectionTarget = Pick<DatabaseConfig, 'url' | 'host' | 'port' | 'user' | 'password' | 'database' | 'sslMode'> & {
+type ConnectionTarget = Pick<
+  DatabaseConfig,
+  'url' | 'host' | 'port' | 'user' | 'password' | 'database' | 'sslMode' | 'servers'
+> & {
   sslRootCert: string | null;
 };
 
 /** Splits a DATABASE_URL into parts; components it leaves out take the seed defaults (no password). */
 function parseDatabaseUrl(value: string, problems: string[]): ConnectionTarget | null {
+  let list: ServerList | null = null;
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      list = parseServerList(value);
+    } catch (err) {
+      if (!(err instanceof ServerListError)) throw err;
+      const shown = redactUrl(value);
+      // A single-host URL that does not parse at all gets the general message below (value not shown).
+      if (shown !== UNPARSEABLE) {
+        problems.push(`DATABASE_URL: ${err.message} (got ${show(shown)})`);
+        return null;
+      }
+    }
+  }
   let url: URL;
   try {
-    url = new URL(value);
+    // The multi-host forms are checked on their first server; the URL kept is the one given.
+    url = new URL(list?.url ?? value);
   } catch {
     // Nothing can be safely redacted in a string that does not parse, so it is not shown at all.
     problems.push('DATABASE_URL must be a URL like postgresql://user:password@host:5432/database (value not shown)');
@@ -56,16 +87,18 @@ function parseDatabaseUrl(value: string, problems: string[]): ConnectionTarget |
   if (sslMode !== null && knownSslMode === null) {
     problems.push(`DATABASE_URL sslmode must be one of ${SSL_MODES.join(', ')} (got ${show(sslMode)})`);
   }
+  const first = list?.servers[0];
   try {
     return {
       url: value,
-      host: decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost',
-      port: url.port === '' ? 5432 : Number(url.port),
+      host: first?.host ?? (decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) || 'localhost'),
+      port: first?.port ?? (url.port === '' ? 5432 : Number(url.port)),
       user: decodeURIComponent(url.username) || 'reynard',
       password: decodeURIComponent(url.password),
       database: decodeURIComponent(url.pathname.slice(1)) || 'reynard',
       sslMode: knownSslMode,
       sslRootCert: url.searchParams.get('sslrootcert') || null,
+      ...(list !== null && list.servers.length > 1 ? { servers: list.servers } : {}),
     };
   } catch {
     problems.push(`DATABASE_URL has a malformed %-escape (got ${show(redactUrl(value))})`);

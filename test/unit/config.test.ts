@@ -248,6 +248,65 @@ describe('loadConfig database', () => {
   });
 });
 
+describe('loadConfig multi-host DATABASE_URL (libpq forms)', () => {
+  it('several hosts in the authority: the first is host/port, all are listed and named', () => {
+    const url = 'postgresql://u:S3cret@127.0.0.1:5432,127.0.0.1:5433/db?target_session_attrs=read-write';
+    const db = loadConfig({ DATABASE_URL: url }).database;
+    expect(db).toMatchObject({
+      url,
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'u',
+      password: 'S3cret',
+      database: 'db',
+      servers: [
+        { host: '127.0.0.1', port: 5432 },
+        { host: '127.0.0.1', port: 5433 },
+      ],
+    });
+    expect(describeDatabaseTarget(db)).toBe('u@127.0.0.1:5432,127.0.0.1:5433/db');
+  });
+
+  it("libpq's host= and port= parameters, and IPv6 hosts in brackets", () => {
+    const fromParams = loadConfig({ DATABASE_URL: 'postgresql://u:p@/db?host=a,b&port=5432,5433' }).database;
+    expect(describeDatabaseTarget(fromParams)).toBe('u@a:5432,b:5433/db');
+    const v6 = loadConfig({ DATABASE_URL: 'postgresql://u:p@[::1]:6000,[::2]/db?port=7000' }).database;
+    expect(describeDatabaseTarget(v6)).toBe('u@[::1]:6000,[::2]:7000/db');
+  });
+
+  it('a single-host URL gets no server list (nothing changes for it)', () => {
+    const db = loadConfig({ DATABASE_URL: 'postgresql://u:p@h:6543/db' }).database;
+    expect(db.servers).toBeUndefined();
+    expect(describeDatabaseTarget(db)).toBe('u@h:6543/db');
+  });
+
+  it('an unknown target_session_attrs or mismatched host/port counts is a problem, the password not shown', () => {
+    const attrs = problemOf({ DATABASE_URL: 'postgresql://u:S3cret@h1,h2/db?target_session_attrs=master' });
+    expect(attrs).toBe(
+      'DATABASE_URL: target_session_attrs must be one of any, read-write, primary, read-only, standby, prefer-standby (got "master") (got "postgresql://u:***@h1,h2/db?target_session_attrs=master")',
+    );
+    const single = problemOf({ DATABASE_URL: 'postgresql://u:S3cret@h/db?target_session_attrs=writable' });
+    expect(single).toMatch(/^DATABASE_URL: target_session_attrs must be one of/);
+    expect(single).not.toContain('S3cret');
+    const counts = problemOf({ DATABASE_URL: 'postgresql://u:S3cret@/db?host=a,b,c&port=1,2' });
+    expect(counts).toMatch(/^DATABASE_URL: 3 hosts but 2 ports: give one port, or one per host/);
+    expect(counts).not.toContain('S3cret');
+  });
+
+  it('GATEKEEPER_DATABASE_DIRECT_URL takes the same forms and reports under its own name', () => {
+    const direct = 'postgresql://gk:pw@db1:5432,db2:5432/gk?target_session_attrs=primary';
+    expect(loadConfig({ GATEKEEPER_DATABASE_DIRECT_URL: direct }).database.directUrl).toBe(direct);
+    const bad = problemOf({ GATEKEEPER_DATABASE_DIRECT_URL: 'postgresql://gk:Sup3rSecret@db1,db2/gk?port=1,2,3' });
+    expect(bad).toMatch(/^GATEKEEPER_DATABASE_DIRECT_URL: 2 hosts but 3 ports/);
+    expect(bad).not.toContain('Sup3rSecret');
+  });
+
+  it('redactUrl masks the password of a multi-host URL', () => {
+    expect(redactUrl('postgresql://app:s3cret@h1:5432,h2:5433/auth')).toBe('postgresql://app:***@h1:5432,h2:5433/auth');
+    expect(redactUrl('postgresql://app@h1,h2/auth')).toBe('postgresql://app@h1,h2/auth');
+  });
+});
+
 describe('loadConfig backend resolution', () => {
   it('auto becomes embedded when no connection variable is set', () => {
     expect(loadConfig({}).backend).toBe('embedded');

@@ -44,10 +44,15 @@ export interface DatabaseConfig {
   directUrl: string | null;
   /** True when DATABASE_URL or any POSTGRES_* connection variable was set. */
   explicit: boolean;
+  /**
+   * Every server of a multi-host DATABASE_URL (`h1:5432,h2:5433`, ./hosts.ts), in order; absent with one
+   * server. `host` and `port` are then the first one's.
+   */
+  servers?: ReadonlyArray<{ host: string; port: number }>;
 }
 
 /** What names a database without its password: a DatabaseConfig, or the parts of a URL (pool.ts connectionTarget). */
-export type DatabaseTarget = Pick<DatabaseConfig, 'user' | 'host' | 'port' | 'database'>;
+export type DatabaseTarget = Pick<DatabaseConfig, 'user' | 'host' | 'port' | 'database' | 'servers'>;
 
 /**
  * A host as it is written before `:port`: IPv6 literals in brackets; names, IPv4 and
@@ -59,11 +64,12 @@ export function bracketHost(host: string): string {
 }
 
 /**
- * `host:port` of a database server, for messages.
+ * `host:port` of a database server, for messages; every server, comma-separated, for a multi-host URL.
  * @example describeServerAddress({ host: '::1', port: 5432 }) // '[::1]:5432'
  */
-export function describeServerAddress(db: Pick<DatabaseTarget, 'host' | 'port'>): string {
-  return `${bracketHost(db.host)}:${db.port}`;
+export function describeServerAddress(db: Pick<DatabaseTarget, 'host' | 'port' | 'servers'>): string {
+  const servers = db.servers !== undefined && db.servers.length > 1 ? db.servers : [db];
+  return servers.map((server) => `${bracketHost(server.host)}:${server.port}`).join(',');
 }
 
 /**

@@ -59,6 +59,12 @@ const TLS_VERIFY_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
+/**
+ * SQLSTATE 08001 (sqlclient_unable_to_establish_sqlconnection), as libpq reports it: no server of a
+ * multi-host DATABASE_URL was acceptable (./failover-client.ts). The message names each server and why.
+ */
+export const NO_ACCEPTABLE_SERVER = '08001';
+
 /** Messages with which node-postgres reports a connection that is gone. */
 const LOST_CONNECTION_MESSAGES = [
   'Connection terminated unexpectedly',
@@ -217,6 +223,8 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
       return `PostgreSQL at ${where} is starting up, shutting down or recovering and does not accept connections yet. Retry in a moment.`;
     case READ_ONLY_SQL_TRANSACTION:
       return readOnlyServer(where);
+    case NO_ACCEPTABLE_SERVER:
+      return message;
     case QUERY_CANCELED:
       if (message.includes('statement timeout')) {
         return `A statement on PostgreSQL at ${where} ran past GATEKEEPER_DATABASE_STATEMENT_TIMEOUT_SECONDS and was cancelled: look in pg_stat_activity for what blocks or slows it (a lock, a long transaction, an overloaded server).`;
@@ -251,6 +259,55 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
 /** The one sentence for a server that refuses writes, at start-up, in /health and for a refused write. */
 export function readOnlyServer(where: string): string {
   return `PostgreSQL at ${where} is read-only (connected to a read-only standby, or default_transaction_read_only is on): point DATABASE_URL at the primary. Gatekeeper reconnects by itself once the address reaches a primary again.`;
+}
+
+/**
+ * The error of a multi-host connection that found no acceptable server: one line naming each server and
+ * why it was passed over (never a password: the reasons come from describeServerFailure and the check).
+ * @example
+ * noAcceptableServer('read-write', 'a:5432,b:5432', ['a:5432 connection refused', 'b:5432 is read-only (…)'])
+ */
+export function noAcceptableServer(attrs: string, servers: string, reasons: readonly string[]): Error {
+  const error = new Error(
+    `No acceptable PostgreSQL server among ${servers} (target_session_attrs=${attrs}): ${reasons.join('; ')}. Check DATABASE_URL and the servers.`,
+  );
+  return Object.assign(error, { code: NO_ACCEPTABLE_SERVER });
+}
+
+/** Why one server of a list could not be used, in a few words (for noAcceptableServer). */
+export function describeServerFailure(err: unknown): string {
+  if (!isDriverError(err)) return oneLine(String(err));
+  const code = errorCode(err);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused the connection';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'is not a known host name';
+    case 'ENOENT':
+      return 'has no server socket';
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `did not answer (${code})`;
+    case '28P01':
+    case '28000':
+      return `refused the login (${code}: ${oneLine(err.message)})`;
+    case '3D000':
+      return `has no such database (${oneLine(err.message)})`;
+    case '57P03':
+      return 'is starting up, shutting down or recovering';
+    case '53300':
+      return 'has no connection slots left';
+  }
+  if (err.message === CONNECT_TIMEOUT_MESSAGE || err.message === 'timeout expired') {
+    return 'did not complete the connection in time';
+  }
+  if (err.message === QUERY_DEADLINE_MESSAGE) return 'did not answer the check query in time';
+  if (LOST_CONNECTION_MESSAGES.includes(err.message)) return 'closed the connection';
+  return `failed (${oneLine(err.message)}${code !== undefined ? `, ${code}` : ''})`;
 }
 
 /** Parses `user@host:port/db` (the inverse of describeDatabaseTarget). */

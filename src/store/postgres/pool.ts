@@ -9,6 +9,8 @@ import pg from 'pg';
 import type { DatabaseConfig, SslMode } from './database-config.js';
 import { GatekeeperError } from '../../errors.js';
 import { describeConnectionError, type ConnectionTarget } from './errors.js';
+import { failoverClient } from './failover-client.js';
+import { needsServerChoice, parseServerList, ServerListError, type ServerList } from './hosts.js';
 
 /** What the pool needs from DatabaseConfig; the timeouts and idle settings take their defaults when absent. */
 export type PoolSettings = Pick<
@@ -71,17 +73,22 @@ const DUMMY_HOST = 'gatekeeper-no-host';
  */
 export function createPool(settings: PoolSettings, options: PoolOptions = {}): pg.Pool {
   const log = options.log ?? (() => {});
-  const { connectionString, sslCert, sslKey, urlOptions } = stripSslParams(settings.url);
+  const servers = serverListOf(settings.url);
+  const { connectionString, sslCert, sslKey, urlOptions } = stripSslParams(servers.url);
   const target = connectionTarget(settings.url);
   const max = settings.poolSize + settings.maxOverflow;
   const setup = sessionSetup(settings);
+  const timeoutMillis = Math.max(1, Math.round(settings.poolTimeoutSeconds * 1000));
   const pool = new pg.Pool({
     connectionString,
+    // Several servers or target_session_attrs: each new connection picks its server (./failover-client.ts).
+    // One server without it: pg's own Client, nothing extra per connection.
+    ...(needsServerChoice(servers) ? { Client: failoverClient(servers, timeoutMillis) } : {}),
     ssl: sslOptions(settings.sslMode, settings.sslRootCert, { cert: sslCert, key: sslKey }),
     min: Math.min(settings.minConnections ?? POOL_DEFAULTS.minConnections, max),
     max,
     idleTimeoutMillis: (settings.idleSeconds ?? POOL_DEFAULTS.idleSeconds) * 1000,
-    connectionTimeoutMillis: Math.max(1, Math.round(settings.poolTimeoutSeconds * 1000)),
+    connectionTimeoutMillis: timeoutMillis,
     ...(urlOptions === undefined ? {} : { options: urlOptions }),
     application_name: options.applicationName ?? 'gatekeeper',
     keepAlive: true,
@@ -165,9 +172,18 @@ export function sslOptions(
   return { ...base, ca, rejectUnauthorized: true };
 }
 
-/** The connection target named in messages: user, host, port and database, never the password. */
+/**
+ * The connection target named in messages: user, host, port and database, never the password; with a
+ * multi-host URL, `servers` lists them all and host/port are the first one's.
+ */
 export function connectionTarget(url: string): ConnectionTarget {
-  const parsed = parseUrl(url);
+  let list: ServerList | null = null;
+  try {
+    list = parseServerList(url);
+  } catch {
+    // named as the single-host URL it may still be
+  }
+  const parsed = parseUrl(list?.url ?? url);
   if (!parsed) return { user: '?', host: '?', port: 5432, database: '?' };
   const hostname = parsed.hostname === DUMMY_HOST ? '' : parsed.hostname;
   const host = parsed.searchParams.get('host') ?? decodeURIComponent(hostname.replace(/^\[(.*)\]$/, '$1'));
@@ -177,7 +193,18 @@ export function connectionTarget(url: string): ConnectionTarget {
     host: host || 'localhost',
     port: parsed.port === '' ? 5432 : Number(parsed.port),
     database: decodeURIComponent(parsed.pathname.slice(1)) || user || '(default database)',
+    ...(list !== null && list.servers.length > 1 ? { servers: list.servers } : {}),
   };
+}
+
+/** The servers of a URL; a list libpq would refuse is a config error (src/config/database.ts reports it at start). */
+function serverListOf(url: string): ServerList {
+  try {
+    return parseServerList(url);
+  } catch (err) {
+    if (!(err instanceof ServerListError)) throw err;
+    throw new GatekeeperError('CONFIG_INVALID', `DATABASE_URL: ${err.message}.`, { cause: err });
+  }
 }
 
 /** Where a caller's pool connects, from its options (never the password). */
