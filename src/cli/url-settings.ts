@@ -44,9 +44,12 @@ export function defaultAdminUrl(db: DatabaseConfig, socketExists: (path: string)
   return `postgresql://postgres@${host}:${db.port}/postgres`;
 }
 
-/** The same server and credentials, another database. */
+/**
+ * The same servers and credentials, another database. Done on the text: a multi-host authority
+ * (`h1:5432,h2:5433`) is valid for libpq and Gatekeeper but not for WHATWG URL.
+ */
 export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
+  const match = /^(postgres(?:ql)?:\/\/[^/?#]*)(?:\/[^?#]*)?(.*)$/is.exec(url);
+  if (!match) throw new TypeError('not a postgres:// URL');
+  return `${match[1]}/${encodeURIComponent(database)}${match[2] ?? ''}`;
 }

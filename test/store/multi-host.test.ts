@@ -13,7 +13,7 @@ import { testConfig } from '../support/app.js';
 import { freePort, pollUntil, startPrimary, startStandby, type PgServer } from '../support/pg-cluster.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
-const READ_ONLY = /read-only .*point DATABASE_URL at the primary/;
+const READ_ONLY = /read-only .*add target_session_attrs=read-write to DATABASE_URL/;
 const FAILOVER_DEADLINE_MS = 15_000;
 
 describe('a DATABASE_URL with several hosts', () => {

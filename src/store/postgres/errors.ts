@@ -258,7 +258,11 @@ export function describeConnectionError(err: unknown, target: ConnectionTarget |
 
 /** The one sentence for a server that refuses writes, at start-up, in /health and for a refused write. */
 export function readOnlyServer(where: string): string {
-  return `PostgreSQL at ${where} is read-only (connected to a read-only standby, or default_transaction_read_only is on): point DATABASE_URL at the primary. Gatekeeper reconnects by itself once the address reaches a primary again.`;
+  // Several servers listed (a multi-host URL): the fix is to let the connection skip standbys.
+  const fix = where.includes(',')
+    ? 'add target_session_attrs=read-write to DATABASE_URL so connections skip standbys'
+    : 'point DATABASE_URL at the primary';
+  return `PostgreSQL at ${where} is read-only (connected to a read-only standby, or default_transaction_read_only is on): ${fix}. Gatekeeper reconnects by itself once the address reaches a primary again.`;
 }
 
 /**
