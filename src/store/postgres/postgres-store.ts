@@ -20,7 +20,7 @@ import { createPostgresSettings } from './facets/settings.js';
 import { createPostgresSigningKeys } from './facets/signing-keys.js';
 import { createPostgresThrottle } from './facets/throttle.js';
 import { createPostgresUsers } from './facets/users.js';
-import { migrate } from './migrator.js';
+import { migrate, type MigrateOptions, type MigrationResult } from './migrator.js';
 import {
   connectionTarget,
   createEcho,
@@ -33,7 +33,7 @@ import {
 
 export interface OpenPostgresStoreOptions {
   /** The database part of the config (DatabaseConfig fits); ignored for the connection when `pool` is given. */
-  database: PoolSettings;
+  database: PoolSettings & { directUrl?: string | null };
   /** A pool of the caller's to use instead of creating one; it stays open when the store closes. */
   pool?: pg.Pool;
   /** As /health reports it; default `postgres`. */
@@ -88,7 +88,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
       if (rows[0]?.read_only) {
         throw new GatekeeperError('DATABASE_UNAVAILABLE', readOnlyServer(describeServerAddress(db.target)));
       }
-      for (const result of await migrate(db.pool, { echo })) {
+      for (const result of await migrateOver(settings, db, { echo, log })) {
         if (result.status === 'applied') log(`Applied database migration ${result.version} (${result.name}).`);
       }
     }
@@ -110,6 +110,28 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     poolFigures: () => poolFigures(db),
     close: () => db.close(),
   };
+}
+
+/**
+ * Migrations over GATEKEEPER_DATABASE_DIRECT_URL when given (past a transaction pooler), on a small
+ * pool of their own that is closed afterwards; else over the main pool.
+ */
+async function migrateOver(
+  settings: OpenPostgresStoreOptions['database'],
+  db: Executor,
+  options: MigrateOptions,
+): Promise<MigrationResult[]> {
+  if (!settings.directUrl) return migrate(db.pool, options);
+  const direct = { ...settings, url: settings.directUrl, poolSize: 1, maxOverflow: 0, minConnections: 0 };
+  const pool = createPool(direct, {
+    applicationName: 'gatekeeper-migrations',
+    ...(options.log ? { log: options.log } : {}),
+  });
+  try {
+    return await migrate(pool, options);
+  } finally {
+    await pool.end().catch(() => {});
+  }
 }
 
 async function health(db: Executor): Promise<StoreHealth> {
