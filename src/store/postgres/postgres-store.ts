@@ -80,6 +80,13 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
         transactionSetup: transactionSetup(settings),
       });
   const target = db.target;
+  // Checked out connections, so close() can end those still running a statement (nobody waits for them).
+  const busy = new Set<pg.PoolClient>();
+  if (!options.pool) {
+    db.pool.on('acquire', (client) => busy.add(client));
+    db.pool.on('release', (_err, client) => busy.delete(client));
+    db.pool.on('remove', (client) => busy.delete(client as pg.PoolClient));
+  }
   try {
     // The first statement proves the database answers, and says whether it takes writes.
     const { rows } = await db.query<{ read_only: boolean }>(SERVER_VERSION);
@@ -108,8 +115,35 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresClients(db),
     health: () => health(db),
     poolFigures: () => poolFigures(db),
-    close: () => db.close(),
+    close: () => closeBounded(db, busy, log),
   };
+}
+
+/** How long close() waits for connections that do not end (a server that does not answer). */
+const CLOSE_GRACE_MILLIS = 500;
+
+/**
+ * Ends the pool. Statements still running when the store closes serve nobody any more (the service
+ * closes its HTTP server first), so their connections are ended too; and since a connection to a
+ * server that does not answer never finishes ending, close() returns after a short grace anyway:
+ * a stuck database connection must not keep the process alive.
+ */
+async function closeBounded(db: Executor, busy: Set<pg.PoolClient>, log: (line: string) => void): Promise<void> {
+  const ended = db.close().then(() => true);
+  const stuck = busy.size;
+  for (const client of busy) void client.end().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_GRACE_MILLIS);
+    timer.unref();
+  });
+  try {
+    if (!(await Promise.race([ended, grace]))) {
+      log(`Closed the database pool with ${stuck} connection(s) still running a statement, left unfinished.`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
