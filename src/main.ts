@@ -45,7 +45,7 @@ async function serveSingle(config: Config, log: Logger): Promise<void> {
   const gatekeeper = await startOrExit(() => buildGatekeeper(config, { logger: log }), log);
   const port = await listenOrExit(gatekeeper, config, log);
   log.info(startLine(config, port, gatekeeper.location));
-  onStopSignal(log, () => gatekeeper.app.close());
+  onStopSignal(log, config, (timeoutMs) => gatekeeper.shutdown(timeoutMs));
 }
 
 /** The primary: opens (and so migrates) the store once, forks the workers, restarts any that die. */
@@ -77,24 +77,36 @@ async function servePrimary(config: Config, log: Logger): Promise<void> {
     return worker;
   };
   // One stop, however many workers report a failure or signals arrive: each waits for the same one.
-  let stopped: Promise<void> | undefined;
-  const stopAll = (): Promise<void> => (stopped ??= stopWorkersAndStore());
-  const stopWorkersAndStore = async (): Promise<void> => {
+  const timeoutMs = config.shutdownTimeoutSeconds * 1000;
+  const stopAll = (): Promise<string | null> => (stopped ??= stopWorkersAndStore());
+  let stopped: Promise<string | null> | undefined;
+  // Each worker has the same deadline for its own requests; one still alive just past it is killed,
+  // so the store (and the embedded server) close in time.
+  const stopWorkersAndStore = async (): Promise<string | null> => {
     stopping = true;
+    let killed = 0;
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
         (worker) =>
           new Promise<void>((resolve) => {
             if (!worker || worker.isDead()) return resolve();
-            worker.once('exit', () => resolve());
+            const timer = setTimeout(() => {
+              killed += 1;
+              worker.process.kill('SIGKILL');
+            }, timeoutMs - 500);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
             worker.kill('SIGTERM');
           }),
       ),
     );
     await opened.close();
+    return killed > 0 ? `${killed} worker(s) did not stop in time and were killed` : null;
   };
   for (let i = 0; i < config.workers; i += 1) fork();
-  onStopSignal(log, stopAll);
+  onStopSignal(log, config, stopAll);
 }
 
 async function serveWorker(config: Config, log: Logger): Promise<void> {
@@ -114,7 +126,7 @@ async function serveWorker(config: Config, log: Logger): Promise<void> {
     process.exit(1);
   }
   process.send?.({ listening: port });
-  onStopSignal(log, () => gatekeeper.app.close(), true);
+  onStopSignal(log, config, (timeoutMs) => gatekeeper.shutdown(timeoutMs), true);
 }
 
 function embeddedUrlOf(opened: OpenedStore): string {
@@ -179,14 +191,31 @@ async function startOrExit<T>(start: () => Promise<T>, log: Logger): Promise<T> 
   }
 }
 
-function onStopSignal(log: Logger, stop: () => Promise<unknown>, quiet = false): void {
+/**
+ * SIGINT/SIGTERM: `stop` within GATEKEEPER_SHUTDOWN_TIMEOUT_SECONDS, one line naming what it cut (if
+ * anything), exit 0. Should `stop` itself not finish (it bounds every part it knows of), the process
+ * exits 1 at the deadline with a line saying so: nothing may keep a stopping process alive.
+ */
+function onStopSignal(
+  log: Logger,
+  config: Config,
+  stop: (timeoutMs: number) => Promise<string | null>,
+  quiet = false,
+): void {
+  const timeoutMs = config.shutdownTimeoutSeconds * 1000;
   let stopping = false;
   const handle = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    if (!quiet) log.info(`${signal} received: shutting down`);
+    if (!quiet) log.info(`${signal} received: shutting down (at most ${config.shutdownTimeoutSeconds} s)`);
+    const backstop = setTimeout(() => {
+      log.error(`shutdown did not finish within ${config.shutdownTimeoutSeconds} s: exiting anyway`);
+      process.exit(1);
+    }, timeoutMs);
     try {
-      await stop();
+      const cut = await stop(timeoutMs);
+      if (cut !== null) log.warn(`shutdown deadline reached: ${cut}`);
+      clearTimeout(backstop);
       process.exit(0);
     } catch (err) {
       log.error({ err }, 'error during shutdown');

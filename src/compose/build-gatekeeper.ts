@@ -3,6 +3,7 @@
  * running instance owns (retention purge, bootstrap admin) and the HTTP app.
  * src/main.ts adds listen() and signal handling; tests use it through inject().
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthService } from '../auth/auth-service.js';
@@ -24,6 +25,14 @@ export interface BuiltGatekeeper {
   location: string;
   /** Closes the app, stops the purge timer and closes the store it opened. */
   close(): Promise<void>;
+  /**
+   * close() within `timeoutMs` (SIGTERM): no new connections; requests in flight may finish, and
+   * requests arriving on open keep-alive connections are answered 503 with `Connection: close`
+   * (Fastify's return503OnClosing); idle connections are closed at once. At the HTTP part of the
+   * deadline the connections left are closed, so the store (pool, embedded server) still closes
+   * in time. Resolves with what was cut, or null when everything finished.
+   */
+  shutdown(timeoutMs: number): Promise<string | null>;
 }
 
 export interface BuildOptions extends Omit<ServiceOptions, 'log'> {
@@ -86,10 +95,56 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
       clearInterval(purgeTimer);
       if (!options.store) await opened.close();
     });
-    return { app, service, store, hasher, location: opened.location, close: () => app.close() };
+    const inFlight = countRequestsInFlight(app);
+    return {
+      app,
+      service,
+      store,
+      hasher,
+      location: opened.location,
+      close: () => app.close(),
+      shutdown: (timeoutMs) => closeWithin(app, inFlight, timeoutMs),
+    };
   } catch (err) {
     clearInterval(purgeTimer);
     if (!options.store) await opened.close();
     throw err;
   }
+}
+
+/** What is left for closing the store (pool, embedded PostgreSQL) out of the shutdown timeout. */
+function storeReserveMillis(timeoutMs: number): number {
+  return Math.min(timeoutMs / 2, 3_000);
+}
+
+/** Requests the HTTP server received and has not finished answering (for the shutdown line). */
+function countRequestsInFlight(app: FastifyInstance): () => number {
+  let count = 0;
+  app.server.on('request', (_request, response: ServerResponse) => {
+    count += 1;
+    response.once('close', () => (count -= 1));
+  });
+  return () => count;
+}
+
+async function closeWithin(app: FastifyInstance, inFlight: () => number, timeoutMs: number): Promise<string | null> {
+  const started = Date.now();
+  let cut: string | null = null;
+  const closing = app.close();
+  const drainMs = timeoutMs - storeReserveMillis(timeoutMs);
+  const timer = setTimeout(() => {
+    const running = inFlight();
+    if (running > 0) {
+      cut = `${running} request(s) still running after ${(drainMs / 1000).toFixed(1)} s: their connections were closed`;
+    }
+    // The onClose hooks (the store) run once the server has closed, which these connections hold up.
+    app.server.closeAllConnections();
+  }, drainMs);
+  try {
+    await closing;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (cut !== null) return `${cut}; stopped in ${Date.now() - started} ms`;
+  return null;
 }

@@ -20,7 +20,7 @@ import { createPostgresSettings } from './facets/settings.js';
 import { createPostgresSigningKeys } from './facets/signing-keys.js';
 import { createPostgresThrottle } from './facets/throttle.js';
 import { createPostgresUsers } from './facets/users.js';
-import { migrate } from './migrator.js';
+import { migrate, type MigrateOptions, type MigrationResult } from './migrator.js';
 import {
   connectionTarget,
   createEcho,
@@ -33,7 +33,7 @@ import {
 
 export interface OpenPostgresStoreOptions {
   /** The database part of the config (DatabaseConfig fits); ignored for the connection when `pool` is given. */
-  database: PoolSettings;
+  database: PoolSettings & { directUrl?: string | null };
   /** A pool of the caller's to use instead of creating one; it stays open when the store closes. */
   pool?: pg.Pool;
   /** As /health reports it; default `postgres`. */
@@ -80,6 +80,13 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
         transactionSetup: transactionSetup(settings),
       });
   const target = db.target;
+  // Checked out connections, so close() can end those still running a statement (nobody waits for them).
+  const busy = new Set<pg.PoolClient>();
+  if (!options.pool) {
+    db.pool.on('acquire', (client) => busy.add(client));
+    db.pool.on('release', (_err, client) => busy.delete(client));
+    db.pool.on('remove', (client) => busy.delete(client as pg.PoolClient));
+  }
   try {
     // The first statement proves the database answers, and says whether it takes writes.
     const { rows } = await db.query<{ read_only: boolean }>(SERVER_VERSION);
@@ -88,7 +95,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
       if (rows[0]?.read_only) {
         throw new GatekeeperError('DATABASE_UNAVAILABLE', readOnlyServer(describeServerAddress(db.target)));
       }
-      for (const result of await migrate(db.pool, { echo })) {
+      for (const result of await migrateOver(settings, db, { echo, log })) {
         if (result.status === 'applied') log(`Applied database migration ${result.version} (${result.name}).`);
       }
     }
@@ -108,8 +115,57 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresClients(db),
     health: () => health(db),
     poolFigures: () => poolFigures(db),
-    close: () => db.close(),
+    close: () => closeBounded(db, busy, log),
   };
+}
+
+/** How long close() waits for connections that do not end (a server that does not answer). */
+const CLOSE_GRACE_MILLIS = 500;
+
+/**
+ * Ends the pool. Statements still running when the store closes serve nobody any more (the service
+ * closes its HTTP server first), so their connections are ended too; and since a connection to a
+ * server that does not answer never finishes ending, close() returns after a short grace anyway:
+ * a stuck database connection must not keep the process alive.
+ */
+async function closeBounded(db: Executor, busy: Set<pg.PoolClient>, log: (line: string) => void): Promise<void> {
+  const ended = db.close().then(() => true);
+  const stuck = busy.size;
+  for (const client of busy) void client.end().catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_GRACE_MILLIS);
+    timer.unref();
+  });
+  try {
+    if (!(await Promise.race([ended, grace]))) {
+      log(`Closed the database pool with ${stuck} connection(s) still running a statement, left unfinished.`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Migrations over GATEKEEPER_DATABASE_DIRECT_URL when given (past a transaction pooler), on a small
+ * pool of their own that is closed afterwards; else over the main pool.
+ */
+async function migrateOver(
+  settings: OpenPostgresStoreOptions['database'],
+  db: Executor,
+  options: MigrateOptions,
+): Promise<MigrationResult[]> {
+  if (!settings.directUrl) return migrate(db.pool, options);
+  const direct = { ...settings, url: settings.directUrl, poolSize: 1, maxOverflow: 0, minConnections: 0 };
+  const pool = createPool(direct, {
+    applicationName: 'gatekeeper-migrations',
+    ...(options.log ? { log: options.log } : {}),
+  });
+  try {
+    return await migrate(pool, options);
+  } finally {
+    await pool.end().catch(() => {});
+  }
 }
 
 async function health(db: Executor): Promise<StoreHealth> {
