@@ -86,7 +86,7 @@ export const setupPostgresCommand: Command = {
       }
     }
     if (flag('create-tables')) {
-      const migrations = await createTables(db);
+      const migrations = await createTables(db, (line) => io.out(line));
       // Per-migration lines only when something happened; a rerun says just the summary.
       if (migrations.some((m) => m.status === 'applied')) {
         for (const m of migrations) {

@@ -21,9 +21,12 @@ export interface ConnectionReport {
   users: number | null;
 }
 
-/** Applies pending migrations as the service role and reports each one. */
-export async function createTables(settings: PoolSettings): Promise<MigrationResult[]> {
-  return withServicePool(settings, (db) => migrate(db.pool));
+/**
+ * Applies pending migrations as the service role and reports each one; `log` hears the waiting line
+ * while another instance holds the migration lock.
+ */
+export async function createTables(settings: PoolSettings, log?: (line: string) => void): Promise<MigrationResult[]> {
+  return withServicePool(settings, (db) => migrate(db.pool, log ? { log } : {}));
 }
 
 /**
