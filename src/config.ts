@@ -14,6 +14,7 @@ import { readTrustProxy } from './config/trust-proxy.js';
 import { createReader, show, type Env, type Reader } from './config/env-reader.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormatSetting, type LogLevel } from './logger.js';
 import type { DatabaseConfig, SslMode } from './store/postgres/database-config.js';
+import { redactSmtpUrl } from './mail/redact.js';
 
 export type { DatabaseConfig, SslMode, TrustProxy };
 export { describeDatabaseTarget, redactUrl, type DatabaseTarget } from './config/database.js';
@@ -87,6 +88,23 @@ export interface Config {
   metricsToken: string | null;
   /** GATEKEEPER_USER_CACHE_SECONDS: per-process cache of session/user state (PostgreSQL only), 0 = off; default 10. */
   userCacheSeconds: number;
+  mail: MailConfig;
+}
+
+/** Outgoing mail (README "Mail"). */
+export interface MailConfig {
+  /** GATEKEEPER_SMTP_URL: `smtp://` (STARTTLS when offered) or `smtps://`; null: the outbox. A secret (its password). */
+  smtpUrl: string | null;
+  /** GATEKEEPER_SMTP_CA_FILE: PEM CA certificates to trust for the relay, besides the system's. */
+  smtpCaFile: string | null;
+  /** GATEKEEPER_MAIL_FROM, default `Gatekeeper <no-reply@localhost>`. */
+  from: string;
+  /** GATEKEEPER_PUBLIC_URL: the base of every link; required with SMTP, else http://localhost:PORT. */
+  publicUrl: string;
+  /** GATEKEEPER_PRODUCT_NAME, default Gatekeeper. */
+  productName: string;
+  /** GATEKEEPER_MAIL_TEMPLATES_DIR: an operator's templates overriding the built-in ones. */
+  templatesDir: string | null;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +159,52 @@ function readCorsOrigins(read: Reader, problems: string[]): string[] {
   });
 }
 
+function readMail(read: Reader, problems: string[], port: number): MailConfig {
+  const smtpUrl = read.raw('GATEKEEPER_SMTP_URL') ?? null;
+  if (smtpUrl !== null) {
+    let protocol = '';
+    try {
+      protocol = new URL(smtpUrl).protocol;
+    } catch {
+      // Falls through to the problem below.
+    }
+    if (protocol !== 'smtp:' && protocol !== 'smtps:') {
+      problems.push(
+        `GATEKEEPER_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://… (got ${show(redactSmtpUrl(smtpUrl))})`,
+      );
+    }
+  }
+  const publicUrl = read.raw('GATEKEEPER_PUBLIC_URL');
+  if (publicUrl === undefined && smtpUrl !== null) {
+    problems.push(
+      'GATEKEEPER_PUBLIC_URL must be set when GATEKEEPER_SMTP_URL is: it is the base of every link in a mail',
+    );
+  }
+  if (publicUrl !== undefined) {
+    let ok = false;
+    try {
+      const url = new URL(publicUrl);
+      ok = (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+    } catch {
+      // Falls through to the problem below.
+    }
+    if (!ok)
+      problems.push(
+        `GATEKEEPER_PUBLIC_URL must be an http(s) URL like https://id.example.com (got ${show(publicUrl)})`,
+      );
+  }
+  const templatesDir = read.raw('GATEKEEPER_MAIL_TEMPLATES_DIR');
+  const caFile = read.raw('GATEKEEPER_SMTP_CA_FILE');
+  return {
+    smtpUrl,
+    smtpCaFile: caFile === undefined ? null : path.resolve(caFile),
+    from: read.raw('GATEKEEPER_MAIL_FROM') ?? 'Gatekeeper <no-reply@localhost>',
+    publicUrl: publicUrl ?? `http://localhost:${port}`,
+    productName: read.raw('GATEKEEPER_PRODUCT_NAME') ?? 'Gatekeeper',
+    templatesDir: templatesDir === undefined ? null : path.resolve(templatesDir),
+  };
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const child of Object.values(value)) deepFreeze(child);
@@ -175,13 +239,14 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  // 0 lets the OS pick a free port, which tests and parallel local runs rely on.
+  const port = read.whole('PORT', 8000, 0, 65535);
   const config: Config = {
     backend: backendSetting === 'auto' ? (database.explicit ? 'postgres' : 'embedded') : backendSetting,
     dataDir: path.resolve(read.raw('GATEKEEPER_DATA_DIR') ?? './data'),
     database,
     host: read.raw('HOST') ?? '127.0.0.1',
-    // 0 lets the OS pick a free port, which tests and parallel local runs rely on.
-    port: read.whole('PORT', 8000, 0, 65535),
+    port,
     secretKey,
     jwtAlgorithm: read.oneOf('GATEKEEPER_JWT_ALGORITHM', JWT_ALGORITHMS, 'HS256'),
     accessTokenExpireMinutes: read.whole('GATEKEEPER_ACCESS_TOKEN_EXPIRE_MINUTES', 30, 1),
@@ -211,6 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
     workers: read.whole('GATEKEEPER_WORKERS', 1, 1, 256),
     userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
     metricsToken,
+    mail: readMail(read, problems, port),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import { buildApp } from '../http/app.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import type { Store } from '../store/store.js';
+import type { Mailer } from '../mail/mailer.js';
 import { VERSION } from '../version.js';
 import { createService, type ServiceOptions } from './create-service.js';
 import { openStore, type OpenedStore } from './open-store.js';
@@ -23,6 +24,8 @@ export interface BuiltGatekeeper {
   /** The Argon2 hasher and its bounded queue (what /metrics reports as gatekeeper_password_hash_jobs). */
   hasher: PasswordHasher;
   location: string;
+  /** Outgoing mail; closing the app gives its queue MAIL_DRAIN_MS to empty, then drops the rest. */
+  mailer: Mailer;
   /** Closes the app, stops the purge timer and closes the store it opened. */
   close(): Promise<void>;
   /**
@@ -46,6 +49,8 @@ export interface BuildOptions extends Omit<ServiceOptions, 'log'> {
 
 /** How often a running instance purges expired audit events, login counters and retired keys. */
 const PURGE_INTERVAL_MS = 6 * 3_600_000;
+/** How long closing waits for queued mails: short, as shutdown has a deadline of its own. */
+const MAIL_DRAIN_MS = 2_000;
 
 /**
  * Wires config → store → security → service → HTTP app, and starts the instance's
@@ -57,14 +62,17 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
   const opened =
     options.store ?? (await openStore(config, { ...(log ? { log } : {}), embeddedUrl: options.embeddedUrl ?? null }));
   let purgeTimer: NodeJS.Timeout | undefined;
+  let closeMailer = async (): Promise<void> => {};
   try {
     const { store } = opened;
-    const { service, hasher, tokens } = await createService(config, store, {
+    const { service, hasher, tokens, mailer } = await createService(config, store, {
       ...(log ? { log } : {}),
       ...(options.hashParams ? { hashParams: options.hashParams } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.keyRefreshSeconds === undefined ? {} : { keyRefreshSeconds: options.keyRefreshSeconds }),
+      ...(options.mail ? { mail: options.mail } : {}),
     });
+    closeMailer = () => mailer.close(MAIL_DRAIN_MS);
     // Retention holds even if nobody calls POST /auth/cleanup: at start, then every few hours.
     await service.purgeExpired();
     purgeTimer = setInterval(() => {
@@ -90,9 +98,11 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
       listenHost: config.host,
       ...(opened.alive ? { alive: opened.alive } : {}),
       jwks: () => tokens.jwks(),
+      mailFigures: () => mailer.figures,
     });
     app.addHook('onClose', async () => {
       clearInterval(purgeTimer);
+      await closeMailer();
       if (!options.store) await opened.close();
     });
     const inFlight = countRequestsInFlight(app);
@@ -101,12 +111,14 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
       service,
       store,
       hasher,
+      mailer,
       location: opened.location,
       close: () => app.close(),
       shutdown: (timeoutMs) => closeWithin(app, inFlight, timeoutMs),
     };
   } catch (err) {
     clearInterval(purgeTimer);
+    await closeMailer();
     if (!options.store) await opened.close();
     throw err;
   }

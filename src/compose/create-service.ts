@@ -11,6 +11,8 @@ import type { Config } from '../config.js';
 import { PasswordHasher, type Argon2Params } from '../security/password-hasher.js';
 import { AccessTokens, hs256Keys, newSecret, type SigningKeys } from '../security/tokens.js';
 import type { Store } from '../store/store.js';
+import type { Mailer, MailerOptions } from '../mail/mailer.js';
+import { createMailer } from './create-mailer.js';
 
 export interface ServiceOptions {
   log?: Logger;
@@ -20,6 +22,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Seconds between reloads of asymmetric signing keys from the store; default 60. */
   keyRefreshSeconds?: number;
+  /** Mailer settings beyond the configuration's (tests: short retry delays). */
+  mail?: Partial<MailerOptions>;
 }
 
 /** The wired service and the parts the HTTP app shows (hash queue metrics, the JWKS). */
@@ -28,6 +32,8 @@ export interface ComposedService {
   /** The Argon2 hasher and its bounded queue (what /metrics reports as gatekeeper_password_hash_jobs). */
   hasher: PasswordHasher;
   tokens: AccessTokens;
+  /** Outgoing mail (queued; see src/mail/mailer.ts). Its owner closes it. */
+  mailer: Mailer;
 }
 
 /**
@@ -70,7 +76,8 @@ export async function createService(
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });
-  return { service, hasher, tokens };
+  const mailer = createMailer(config, { ...(log ? { log } : {}), ...options.mail });
+  return { service, hasher, tokens, mailer };
 }
 
 /**

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AuthService } from '../auth/auth-service.js';
 import { lazyChildLogger, unredactedLogger } from '../logger.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
+import type { MailFigures } from '../mail/mailer.js';
 import type { TrustProxy } from '../core/client-address.js';
 import { installClientAddress, proxyTrust } from './client-address.js';
 import { answerClientError } from './client-errors.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   listenHost?: string;
   /** Liveness beyond "the process answers": false makes /health/live 503 (a database given up on). */
   alive?: () => boolean;
+  /** Mails sent and given up so far (gatekeeper_mails_sent_total, gatekeeper_mail_send_failures_total). */
+  mailFigures?: () => MailFigures;
 }
 
 /**
@@ -86,7 +89,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.headers(securityHeadersFor(request.url, request.protocol === 'https'));
     done();
   });
-  const metrics = createMetrics({ poolFigures: () => deps.service.poolFigures(), hashQueue: deps.hasher.queue });
+  const metrics = createMetrics({
+    poolFigures: () => deps.service.poolFigures(),
+    hashQueue: deps.hasher.queue,
+    ...(deps.mailFigures ? { mailFigures: deps.mailFigures } : {}),
+  });
   // GATEKEEPER_ACCESS_LOG: one line per request, the path and status only, never headers (tokens)
   // or a body (passwords). Off by default: it costs 9–18 % of a fast request's throughput
   // (docs/BENCHMARKS.md), and a reverse proxy in front usually keeps such a log already.

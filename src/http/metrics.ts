@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { WorkQueue } from '../security/work-queue.js';
 import type { PoolFigures } from '../store/store.js';
+import type { MailFigures } from '../mail/mailer.js';
 
 export interface Metrics {
   registry: Registry;
@@ -14,6 +15,8 @@ export function createMetrics(deps: {
   /** The pool's figures at scrape time (AuthService.poolFigures), null without a pool. */
   poolFigures: () => PoolFigures | null;
   hashQueue: WorkQueue;
+  /** The mailer's running totals; absent: no mail metrics. */
+  mailFigures?: () => MailFigures;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
@@ -46,6 +49,20 @@ export function createMetrics(deps: {
     },
   });
 
+  const mail = deps.mailFigures;
+  if (mail) {
+    registry.registerMetric(
+      figureCounter('gatekeeper_mails_sent_total', 'Mails delivered (SMTP or outbox)', () => mail().sent),
+    );
+    registry.registerMetric(
+      figureCounter(
+        'gatekeeper_mail_send_failures_total',
+        'Mails given up after their last attempt, or dropped',
+        () => mail().failed,
+      ),
+    );
+  }
+
   return {
     registry,
     observe(request, reply) {
@@ -53,6 +70,18 @@ export function createMetrics(deps: {
       http.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     },
   };
+}
+
+/** A counter read from a running total kept elsewhere (the mailer counts without knowing prom-client). */
+function figureCounter(name: string, help: string, value: () => number): Metric {
+  const metric = {
+    name,
+    help,
+    type: 'counter' as const,
+    aggregator: 'sum' as const,
+    get: async () => ({ ...metric, values: [{ labels: {}, value: value() }] }),
+  };
+  return metric as unknown as Metric;
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

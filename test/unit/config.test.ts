@@ -73,6 +73,14 @@ describe('loadConfig defaults', () => {
       hashConcurrency: os.availableParallelism(),
       hashQueueMax: 64,
       corsOrigins: [],
+      mail: {
+        smtpUrl: null,
+        smtpCaFile: null,
+        from: 'Gatekeeper <no-reply@localhost>',
+        publicUrl: 'http://localhost:8000',
+        productName: 'Gatekeeper',
+        templatesDir: null,
+      },
       auditRetentionDays: 90,
       requestTimeoutSeconds: 30,
       requestDeadlineSeconds: 10,
@@ -600,5 +608,49 @@ describe('production database settings (issue 12)', () => {
     const direct = problemOf({ GATEKEEPER_DATABASE_DIRECT_URL: 'mysql://gk:Sup3rSecret@db/gk' });
     expect(direct).toMatch(/^GATEKEEPER_DATABASE_DIRECT_URL must start with postgres:\/\//);
     expect(direct).not.toContain('Sup3rSecret');
+  });
+});
+
+describe('mail settings (issue 13)', () => {
+  it('reads every mail variable', () => {
+    const { mail } = loadConfig({
+      GATEKEEPER_SMTP_URL: 'smtps://app:s3cret-relay@mail.example.com:465',
+      GATEKEEPER_SMTP_CA_FILE: 'ca.pem',
+      GATEKEEPER_MAIL_FROM: 'Acme ID <id@acme.example>',
+      GATEKEEPER_PUBLIC_URL: 'https://id.acme.example/base',
+      GATEKEEPER_PRODUCT_NAME: 'Acme ID',
+      GATEKEEPER_MAIL_TEMPLATES_DIR: 'mail-templates',
+    });
+    expect(mail).toEqual({
+      smtpUrl: 'smtps://app:s3cret-relay@mail.example.com:465',
+      smtpCaFile: path.resolve('ca.pem'),
+      from: 'Acme ID <id@acme.example>',
+      publicUrl: 'https://id.acme.example/base',
+      productName: 'Acme ID',
+      templatesDir: path.resolve('mail-templates'),
+    });
+  });
+
+  it('without SMTP, links default to the local port', () => {
+    expect(loadConfig({ PORT: '9100' }).mail.publicUrl).toBe('http://localhost:9100');
+  });
+
+  it('SMTP without GATEKEEPER_PUBLIC_URL is a start error naming the variable, without the password', () => {
+    const problem = problemOf({ GATEKEEPER_SMTP_URL: 'smtp://app:s3cret-relay@mail.example.com:587' });
+    expect(problem).toContain('GATEKEEPER_PUBLIC_URL must be set when GATEKEEPER_SMTP_URL is');
+    expect(problem).not.toContain('s3cret-relay');
+  });
+
+  it.each([
+    ['GATEKEEPER_SMTP_URL', 'http://app:s3cret-relay@mail.example.com', 'smtp://'],
+    ['GATEKEEPER_SMTP_URL', 'mail.example.com:587', 'smtp://'],
+    ['GATEKEEPER_PUBLIC_URL', 'ftp://id.example.com', 'http(s) URL'],
+    ['GATEKEEPER_PUBLIC_URL', 'not a url', 'http(s) URL'],
+  ])('%s=%s is refused', (name, value, words) => {
+    const env = { GATEKEEPER_PUBLIC_URL: 'https://id.example.com', [name]: value };
+    const problem = problemOf(env);
+    expect(problem).toContain(name);
+    expect(problem).toContain(words);
+    expect(problem).not.toContain('s3cret-relay');
   });
 });
