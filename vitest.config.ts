@@ -11,6 +11,8 @@ export default defineConfig({
     projects: [
       // Pure logic, no database: `npm run test:unit` runs it alone in seconds.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Mail against a real SMTP server on loopback: sockets, but no database.
+      { extends: true, test: { name: 'mail', include: ['test/mail/**/*.test.ts'] } },
       {
         extends: true,
         test: {

@@ -9,6 +9,7 @@ import { exportCommand } from './commands/export.js';
 import { healthCommand } from './commands/health.js';
 import { importCommand } from './commands/import.js';
 import { keysCommand } from './commands/keys.js';
+import { mailCommand } from './commands/mail.js';
 import { migrateUsersCommand } from './commands/migrate-users.js';
 import { serveCommand } from './commands/serve.js';
 import { setupPostgresCommand } from './commands/setup-postgres.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   healthCommand,
   keysCommand,
+  mailCommand,
 ];
 
 export type Resolved =
