@@ -47,6 +47,9 @@ export type { Actor, OperatorActor, UserActor } from './auth/actor.js';
 export { operatorActor, userActor } from './auth/actor.js';
 export type { UserRecord } from './store/store.js';
 export { ConfigError, loadConfig, type Config } from './config.js';
+export type { DeliveryOutcome, Mailer, MailRequest } from './mail/mailer.js';
+export type { MemoryOutbox, OutboxMail } from './mail/outbox.js';
+export type { TemplateName } from './mail/templates.js';
 
 // Errors, roles: shared by every part.
 export { ERROR_CODES, GatekeeperError, isGatekeeperError, type ErrorCode, type FieldError } from './errors.js';

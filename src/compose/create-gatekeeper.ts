@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createLogger, resolveLogFormat } from '../logger.js';
 import { isPool } from '../store/postgres/pool-shape.js';
 import type { Store } from '../store/store.js';
+import type { Mailer } from '../mail/mailer.js';
 import { buildGatekeeper, type BuildOptions } from './build-gatekeeper.js';
 import type { OpenedStore } from './open-store.js';
 
@@ -46,6 +47,11 @@ export interface Gatekeeper {
   app: FastifyInstance;
   /** The settings in effect, as read from `env` and `database`. */
   config: Config;
+  /**
+   * Outgoing mail: SMTP when GATEKEEPER_SMTP_URL is set, else the outbox; with the memory
+   * backend `mailer.outbox.mails` holds every mail sent, for your tests.
+   */
+  mailer: Mailer;
   /** Stops the jobs, closes the app and the store (and the embedded server, if one was started). */
   close(): Promise<void>;
 }
@@ -77,7 +83,7 @@ export async function createGatekeeper(options: CreateGatekeeperOptions = {}): P
       await built.close();
       await opened?.close();
     };
-    return { service: built.service, app: built.app as FastifyInstance, config, close };
+    return { service: built.service, app: built.app as FastifyInstance, config, mailer: built.mailer, close };
   } catch (err) {
     await opened?.close();
     throw err;

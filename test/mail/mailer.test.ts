@@ -91,6 +91,29 @@ describe('over SMTP', () => {
     await m.close(1_000);
   });
 
+  it('close() does not wait out a retry backoff: the mail is given up and counted at once', async () => {
+    const { log, lines } = capturedLogger();
+    const refusedBefore = server.refusals;
+    server.refuse(Infinity);
+    try {
+      const m = mailer({ smtpUrl: server.url(), log, attempts: 3, retryDelaysMs: [60_000] });
+      m.send({ to: 'late@example.test', template: 'test' });
+      const deadline = Date.now() + 10_000;
+      while (server.refusals === refusedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(server.refusals - refusedBefore).toBe(1);
+      const started = Date.now();
+      await m.close(2_000);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(m.figures).toEqual({ sent: 0, failed: 1 });
+      // A mail sent after close is dropped and counted, never queued.
+      m.send({ to: 'later@example.test', template: 'test' });
+      expect(m.figures).toEqual({ sent: 0, failed: 2 });
+      expect(lines.some((l) => l.includes('the mailer is closed'))).toBe(true);
+    } finally {
+      server.refuse(0);
+    }
+  });
+
   it('an unknown SMTP port is a one-line connection error', async () => {
     const m = mailer({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}` });
     const outcome = await m.sendNow({ to: 'x@example.test', template: 'test' });
