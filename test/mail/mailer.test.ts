@@ -198,6 +198,23 @@ describe('STARTTLS with a self-signed certificate and AUTH', () => {
   });
 });
 
+describe('smtps:// (TLS from the first byte)', () => {
+  it('delivers over implicit TLS with the CA trusted', async () => {
+    const server = await startSmtpServer({ implicitTls: true });
+    try {
+      const m = mailer({ smtpUrl: server.url(), smtpCaFile: server.caFile });
+      expect(server.url()).toMatch(/^smtps:/);
+      const outcome = await m.sendNow({ to: 'tls@example.test', template: 'test' });
+      expect(outcome).toMatchObject({ ok: true, via: 'smtp', accepted: ['tls@example.test'] });
+      const [got] = await server.waitFor(1);
+      expect(got!.secure).toBe(true);
+      await m.close(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('without SMTP', () => {
   it('writes a .eml into the outbox that mailparser reads back, and logs the file, not the body', async () => {
     const { log, lines } = capturedLogger();

@@ -24,7 +24,7 @@ export interface TestSmtpServer {
   /** The PEM file of the self-signed certificate (its own CA), with `tls`. */
   readonly caFile: string | null;
   readonly received: ReceivedMail[];
-  /** smtp://[user:pass@]127.0.0.1:port */
+  /** smtp://[user:pass@]127.0.0.1:port (smtps:// with `implicitTls`) */
   url(credentials?: { user: string; pass: string }): string;
   /** The next `count` deliveries are refused (451); Infinity: all. */
   refuse(count: number): void;
@@ -36,8 +36,15 @@ export interface TestSmtpServer {
 }
 
 export async function startSmtpServer(
-  options: { tls?: boolean; auth?: { user: string; pass: string } } = {},
+  options: {
+    /** STARTTLS on a self-signed certificate. */
+    tls?: boolean;
+    /** TLS from the first byte (smtps://) on that certificate; implies `tls`. */
+    implicitTls?: boolean;
+    auth?: { user: string; pass: string };
+  } = {},
 ): Promise<TestSmtpServer> {
+  if (options.implicitTls) options = { ...options, tls: true };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gatekeeper-smtp-'));
   let key: Buffer | undefined;
   let cert: Buffer | undefined;
@@ -73,6 +80,7 @@ export async function startSmtpServer(
 
   const server = new SMTPServer({
     logger: false,
+    secure: options.implicitTls === true,
     // Without a certificate of ours, STARTTLS would be offered with smtp-server's built-in one.
     disabledCommands: [...(options.tls ? [] : ['STARTTLS']), ...(options.auth ? [] : ['AUTH'])],
     ...(key && cert ? { key, cert } : {}),
@@ -119,7 +127,7 @@ export async function startSmtpServer(
       const auth = credentials
         ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.pass)}@`
         : '';
-      return `smtp://${auth}127.0.0.1:${port}`;
+      return `${options.implicitTls ? 'smtps' : 'smtp'}://${auth}127.0.0.1:${port}`;
     },
     refuse(count) {
       toRefuse = count;
