@@ -45,6 +45,7 @@ async function serveSingle(config: Config, log: Logger): Promise<void> {
   const gatekeeper = await startOrExit(() => buildGatekeeper(config, { logger: log }), log);
   const port = await listenOrExit(gatekeeper, config, log);
   log.info(startLine(config, port, gatekeeper.location));
+  log.info(mailLine(config, gatekeeper.mailer.destination));
   onStopSignal(log, config, (timeoutMs) => gatekeeper.shutdown(timeoutMs));
 }
 
@@ -169,6 +170,13 @@ function listenFailure(err: unknown, config: Config): string {
     default:
       return `cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/** Where mails go; without a relay, the outbox a newcomer opens to follow a link. */
+function mailLine(config: Config, destination: string): string {
+  if (config.mail.smtpUrl !== null) return `Mails are sent through ${destination}.`;
+  if (config.backend === 'memory') return 'Mails are kept in process memory (no GATEKEEPER_SMTP_URL set).';
+  return `Mails are written to ${destination} (no GATEKEEPER_SMTP_URL set): open the .eml files there to follow their links.`;
 }
 
 function startLine(config: Config, port: number, location: string): string {

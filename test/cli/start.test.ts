@@ -45,6 +45,8 @@ describe('npm start on the embedded default', () => {
     const first = await start();
     expect(first.output()).toMatch(/users stored in embedded PostgreSQL 17[\d.]* in .*gk-start-/);
     expect(first.output()).toContain('DATABASE_URL');
+    // No relay configured: the log says where the mails go, so a newcomer can open their links.
+    await first.waitFor(/Mails are written to .*gk-start-[^ ]*outbox \(no GATEKEEPER_SMTP_URL set\)/, 10_000);
 
     expect((await post(first.baseUrl, '/auth/register', { username: 'survivor', password: PASSWORD })).status).toBe(
       201,
@@ -140,6 +142,7 @@ describe('npm start failures and warnings', () => {
     try {
       expect(service.output()).toMatch(/lost when the process stops/);
       expect(service.output()).toContain('users stored in process memory');
+      await service.waitFor(/Mails are kept in process memory/, 10_000);
     } finally {
       service.child.kill('SIGTERM');
       expect(await service.exited).toBe(0);
