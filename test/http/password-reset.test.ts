@@ -32,7 +32,7 @@ let addressCounter = 0;
 /** A fresh client address per request, so the per-address limit stays out of the tests not about it. */
 function nextAddress(): string {
   addressCounter += 1;
-  return `192.0.2.${addressCounter % 250}`.replace(/\.0$/, '.250') + '';
+  return `192.0.2.${(addressCounter % 250) + 1}`;
 }
 
 function median(values: number[]): number {
