@@ -68,6 +68,8 @@ export interface Config {
   corsOrigins: string[];
   /** GATEKEEPER_AUDIT_RETENTION_DAYS, default 90. */
   auditRetentionDays: number;
+  /** GATEKEEPER_RESET_TOKEN_MINUTES, default 30: how long a password reset link works. */
+  resetTokenMinutes: number;
   /** GATEKEEPER_REQUEST_TIMEOUT_SECONDS, default 30. */
   requestTimeoutSeconds: number;
   /**
@@ -269,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
     hashQueueMax: read.whole('GATEKEEPER_HASH_QUEUE_MAX', 64, 0),
     corsOrigins: readCorsOrigins(read, problems),
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
+    resetTokenMinutes: read.whole('GATEKEEPER_RESET_TOKEN_MINUTES', 30, 1),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     requestDeadlineSeconds: read.positive('GATEKEEPER_REQUEST_DEADLINE_SECONDS', 10),
     healthTimeoutSeconds: read.positive('GATEKEEPER_HEALTH_TIMEOUT_SECONDS', 2),

@@ -86,6 +86,8 @@ export class Administration {
     validateFields({ password: { field: 'password', value: password } }, this.#deps.passwordPolicy);
     await store.updateUser(user.id, { passwordHash: await hasher.hash(password) });
     const revoked = await store.revokeUserSessions(user.id, 'password-reset', this.#deps.now());
+    // A reset link mailed before must not undo what the admin just set.
+    await store.voidOneTimeTokens(user.id, this.#deps.now());
     await recordEvent(this.#deps, 'password.change', user, context, {
       by: actorName(context.actor),
       reset: true,

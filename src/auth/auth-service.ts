@@ -9,6 +9,7 @@
  *   maintenance.ts     cleanup, retention, the first admin, health for operations
  *   clients.ts         OAuth clients (register, list, delete, rotate the secret)
  *   introspection.ts   RFC 7662: client authentication and the state of a token
+ *   password-reset.ts  forgot password: a mailed one-time link, and the reset with it
  *
  * Methods stay flat (service.updateUser, not service.admin.updateUser), so callers
  * did not change when the areas moved out.
@@ -27,6 +28,7 @@ import { Clients, type AdminContext, type ClientWithSecret, type NewClientInput 
 import { resolveDeps, type AuthServiceOptions, type UseCaseDeps } from './deps.js';
 import { Introspection, type ClientCredentials, type IntrospectionResult } from './introspection.js';
 import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenance.js';
+import { PasswordReset, type ForgotRequest } from './password-reset.js';
 import { Profile } from './profile.js';
 import { SignIn } from './sign-in.js';
 import type {
@@ -44,6 +46,7 @@ export type { AuthServiceOptions } from './deps.js';
 export type { AdminAccount, ServiceHealth } from './maintenance.js';
 export type { AdminContext, ClientWithSecret, NewClientInput } from './clients.js';
 export type { ClientCredentials, IntrospectionResult } from './introspection.js';
+export type { ForgotRequest } from './password-reset.js';
 export type * from './types.js';
 
 /**
@@ -59,6 +62,7 @@ export class AuthService {
   readonly #maintenance: Maintenance;
   readonly #clients: Clients;
   readonly #introspection: Introspection;
+  readonly #passwordReset: PasswordReset;
   readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
@@ -70,6 +74,11 @@ export class AuthService {
     this.#maintenance = new Maintenance(deps);
     this.#clients = new Clients(deps);
     this.#introspection = new Introspection(deps, this.#signIn);
+    this.#passwordReset = new PasswordReset(deps, {
+      mailer: options.mailer ?? null,
+      tokenMinutes: options.resetTokenMinutes ?? 30,
+      ...(options.forgotIpMax === undefined ? {} : { forgotIpMax: options.forgotIpMax }),
+    });
   }
 
   // --- sign-in (sign-in.ts) ------------------------------------------------------------------
@@ -119,6 +128,18 @@ export class AuthService {
     context: RequestContext = {},
   ): Promise<TokenPair> {
     return this.#profile.changePassword(principal, currentPassword, newPassword, context);
+  }
+
+  // --- password reset (password-reset.ts) ------------------------------------------------------
+
+  /** Mails a reset link if the account exists; resolves alike (and in similar time) either way. */
+  forgotPassword(request: ForgotRequest, context: RequestContext = {}): Promise<void> {
+    return this.#passwordReset.forgot(request, context);
+  }
+
+  /** Spends a mailed token for a new password (policy first); ends every session of the user. */
+  resetPassword(token: string, newPassword: string, context: RequestContext = {}): Promise<void> {
+    return this.#passwordReset.reset(token, newPassword, context);
   }
 
   // --- administration (administration.ts) -----------------------------------------------------

@@ -4,6 +4,7 @@
  * each area sees the same defaults, throttle and audit trail.
  */
 import type { PasswordPolicyName } from '../core/password-policies.js';
+import type { Mailer } from '../mail/mailer.js';
 import type { PasswordHasher } from '../security/password-hasher.js';
 import { DEFAULT_THROTTLE_POLICY, type ThrottlePolicy } from '../security/throttle.js';
 import type { AccessTokens } from '../security/tokens.js';
@@ -37,6 +38,12 @@ export interface AuthServiceOptions {
    * profile changes) before 429; default 20 (proposed GATEKEEPER_REGISTER_IP_MAX_CONFLICTS).
    */
   registerIpMaxConflicts?: number;
+  /** Sends the password reset and notice mails; without one, forgot-password mails nothing. */
+  mailer?: Mailer;
+  /** How long a password reset link works (GATEKEEPER_RESET_TOKEN_MINUTES); default 30. */
+  resetTokenMinutes?: number;
+  /** Forgot-password requests per client address and login window before 429; default 10. */
+  forgotIpMax?: number;
   now?: () => Date;
   log?: ServiceLog;
 }

@@ -9,6 +9,9 @@ import type { PoolFigures, Store, StoreHealth } from '../store/store.js';
 import { createAccount, recordEvent, recordUpdate } from './accounts.js';
 import { DAY_MS, type UseCaseDeps } from './deps.js';
 
+/** Rows of spent tokens kept this long: the per-account hourly mail budget counts them. */
+const ONE_TIME_TOKEN_KEEP_MS = 3_600_000;
+
 /** The store's health and which kind of store it is (what /health reports). */
 export interface ServiceHealth extends StoreHealth {
   backend: Store['kind'];
@@ -37,7 +40,8 @@ export class Maintenance {
 
   /**
    * Audit events past retention, login-failure counters whose window closed, and
-   * signing keys retired long enough ago that no token they signed is still valid.
+   * signing keys retired long enough ago that no token they signed is still valid, and spent or
+   * expired one-time tokens.
    * Runs at start, periodically, and within cleanup().
    */
   async purgeExpired(): Promise<number> {
@@ -48,6 +52,8 @@ export class Maintenance {
       store.purgeAuditEvents(new Date(now.getTime() - this.#deps.auditRetentionDays * DAY_MS)),
       store.purgeLoginFailures(now, throttle.policy.windowSeconds),
       store.purgeSigningKeys(new Date(now.getTime() - keyLifetimeMs)),
+      // Spent and expired one-time tokens, once past the hour their rows count against the mail budget.
+      store.purgeOneTimeTokens(now, new Date(now.getTime() - ONE_TIME_TOKEN_KEEP_MS)),
     ]);
     return counts.reduce((a, b) => a + b, 0);
   }

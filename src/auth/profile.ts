@@ -70,6 +70,7 @@ export class Profile {
       const passwordHash = await hasher.hash(newPassword, ticket);
       const updated = mustExist(await store.updateUser(user.id, { passwordHash }));
       const revoked = await store.revokeUserSessions(user.id, 'password-changed', this.#deps.now());
+      await store.voidOneTimeTokens(user.id, this.#deps.now());
       await recordEvent(this.#deps, 'password.change', user, context, {
         by: user.username,
         sessions_revoked: revoked,

@@ -59,6 +59,8 @@ export async function createService(
     maxQueued: config.hashQueueMax,
     ...(options.hashParams ? { params: options.hashParams } : {}),
   });
+  // Made first: the service queues the password reset mails on it.
+  const mailer = createMailer(config, { ...(log ? { log } : {}), ...options.mail });
   const service = new AuthService({
     store,
     hasher,
@@ -73,10 +75,11 @@ export async function createService(
     },
     registerIpMaxConflicts: config.registerIpMaxConflicts,
     auditRetentionDays: config.auditRetentionDays,
+    mailer,
+    resetTokenMinutes: config.resetTokenMinutes,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });
-  const mailer = createMailer(config, { ...(log ? { log } : {}), ...options.mail });
   return { service, hasher, tokens, mailer };
 }
 

@@ -6,6 +6,8 @@ export const AUDIT_EVENTS = [
   'logout',
   'refresh.reuse',
   'password.change',
+  'password.reset_request',
+  'password.reset',
   'user.update',
   'user.delete',
   'tokens.revoke',

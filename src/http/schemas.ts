@@ -132,6 +132,20 @@ export const ChangePasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Who forgot their password: exactly one of the two (checked by the route). */
+export const ForgotPasswordBody = Type.Object(
+  { email: Type.Optional(Email), username: Type.Optional(text({ minLength: 1, maxLength: 255 })) },
+  { additionalProperties: false },
+);
+
+export const ResetPasswordBody = Type.Object(
+  {
+    token: text({ minLength: 1, maxLength: 256, description: 'The token from the mailed link (its `#token=` part).' }),
+    new_password: Password,
+  },
+  { additionalProperties: false },
+);
+
 /** What registration takes, plus whether the account starts active (admins only). */
 export const AdminCreateBody = Type.Object(
   { ...RegisterBody.properties, is_active: Type.Optional(Type.Boolean()) },

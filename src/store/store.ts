@@ -18,6 +18,7 @@
 import type { AuditStore } from './contract/audit.js';
 import type { ClientsStore } from './contract/clients.js';
 import type { StoreLifecycle } from './contract/health.js';
+import type { OneTimeTokensStore } from './contract/one-time-tokens.js';
 import type { SessionsStore } from './contract/sessions.js';
 import type { SettingsStore } from './contract/settings.js';
 import type { SigningKeysStore } from './contract/signing-keys.js';
@@ -27,6 +28,7 @@ import type { UsersStore } from './contract/users.js';
 export type { AuditEventRecord, AuditQuery, AuditStore, NewAuditEvent } from './contract/audit.js';
 export type { ClientsStore, NewOAuthClient, OAuthClientRecord } from './contract/clients.js';
 export type { PoolFigures, StoreHealth, StoreLifecycle } from './contract/health.js';
+export type { IssueBudget, NewOneTimeToken, OneTimeTokensStore, TokenPurpose } from './contract/one-time-tokens.js';
 export type {
   NewSession,
   RefreshTokenRecord,
@@ -49,6 +51,7 @@ export interface Store
     SigningKeysStore,
     AuditStore,
     ClientsStore,
+    OneTimeTokensStore,
     StoreLifecycle {}
 
 /** Where a store reads the time when it stamps one itself (createdAt/updatedAt defaults). */

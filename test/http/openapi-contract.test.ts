@@ -5,6 +5,7 @@
  * the document: status listed, content type declared, body valid against the schema,
  * documented headers present. Any answer the document does not describe fails the test.
  */
+import { createHash } from 'node:crypto';
 import createClient, { type Client } from 'openapi-fetch';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -305,6 +306,36 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect((await api.POST('/auth/change-password', raw('{'))).response.status).toBe(400);
   });
 
+  it('password reset: forgot and reset', async () => {
+    const { api, gatekeeper } = main;
+    await register(gatekeeper.app, 'contract_reset', { email: 'contract_reset@example.com' });
+    expect(
+      (await api.POST('/auth/password/forgot', { body: { email: 'contract_reset@example.com' } })).response.status,
+    ).toBe(202);
+    expect((await api.POST('/auth/password/forgot', { body: { username: 'nobody_here' } })).response.status).toBe(202);
+    expect((await api.POST('/auth/password/forgot', { body: {} })).response.status).toBe(422);
+    expect((await api.POST('/auth/password/forgot', raw('{'))).response.status).toBe(400);
+    // A token put in the store directly: the mail's delivery is test/http/password-reset.test.ts's business.
+    const user = (await gatekeeper.store.getUserByUsername('contract_reset'))!;
+    const token = 'contract-reset-token-0123456789abcdefghijk';
+    const now = new Date();
+    await gatekeeper.store.issueOneTimeToken(
+      {
+        userId: user.id,
+        purpose: 'password_reset',
+        tokenHash: createHash('sha256').update(token).digest('hex'),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 600_000),
+      },
+      { since: new Date(now.getTime() - 3_600_000), max: 10 },
+    );
+    const resetWith = (body: { token: string; new_password: string }) => api.POST('/auth/password/reset', { body });
+    expect((await resetWith({ token, new_password: 'weak' })).response.status).toBe(422);
+    expect((await resetWith({ token: 'no-such-token', new_password: 'An0ther-Secret!' })).response.status).toBe(400);
+    expect((await resetWith({ token, new_password: 'An0ther-Secret!' })).response.status).toBe(200);
+    expect((await resetWith({ token, new_password: 'An0ther-Secret!' })).response.status).toBe(400);
+  });
+
   it('user management', async () => {
     const { api } = main;
     const asAdmin = auth(admin.access_token);
@@ -555,6 +586,10 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
         changePassword: await api.POST('/auth/change-password', {
           body: { current_password: STRONG_PASSWORD, new_password: 'An0ther-Secret!' },
           ...asRoot,
+        }),
+        forgotPassword: await api.POST('/auth/password/forgot', { body: { username: 'root_admin' } }),
+        resetPassword: await api.POST('/auth/password/reset', {
+          body: { token: 'some-token', new_password: 'An0ther-Secret!' },
         }),
         listUsers: await api.GET('/auth/users', asRoot),
         createUser: await api.POST('/auth/users', {

@@ -6,7 +6,8 @@ import { withUserStateCache } from '../../src/store/user-state-cache.js';
 import { createTestDatabase } from '../support/database.js';
 import type { StoreHarness } from './store-conformance.js';
 
-const TABLES = 'users, sessions, refresh_tokens, settings, login_failures, signing_keys, audit_events, oauth_clients';
+const TABLES =
+  'users, sessions, refresh_tokens, settings, login_failures, signing_keys, audit_events, oauth_clients, one_time_tokens';
 
 /**
  * The conformance harness on a database of its own: the PostgreSQL store alone, or (`cached`)

@@ -695,6 +695,95 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
       });
     });
 
+    describe('one-time tokens', () => {
+      const MINUTE = 60_000;
+      const t0 = new Date('2030-02-01T00:00:00.000Z');
+      const at = (minutes: number) => new Date(t0.getTime() + minutes * MINUTE);
+      const budget = { since: new Date(t0.getTime() - HOUR), max: 3 };
+      let hashCounter = 0;
+      const token = (userId: string, createdAt = t0, minutes = 30) => {
+        hashCounter += 1;
+        return {
+          userId,
+          purpose: 'password_reset' as const,
+          tokenHash: `${hashCounter}`.padStart(64, '0'),
+          createdAt,
+          expiresAt: new Date(createdAt.getTime() + minutes * MINUTE),
+        };
+      };
+
+      it('consumeOneTimeToken() spends a token once, and only before it expires', async () => {
+        const user = await store.createUser(newUser());
+        const first = token(user.id);
+        expect(await store.issueOneTimeToken(first, budget)).toBe(true);
+        expect(await store.consumeOneTimeToken('f'.repeat(64), 'password_reset', at(1))).toBeNull();
+        expect(await store.consumeOneTimeToken(first.tokenHash, 'password_reset', at(1))).toEqual({ userId: user.id });
+        expect(await store.consumeOneTimeToken(first.tokenHash, 'password_reset', at(2))).toBeNull();
+        const second = token(user.id, at(2));
+        expect(await store.issueOneTimeToken(second, { ...budget, since: at(-60) })).toBe(true);
+        expect(await store.consumeOneTimeToken(second.tokenHash, 'password_reset', at(32))).toBeNull();
+      });
+
+      it('issueOneTimeToken() voids every older unused token of that user and purpose, not others', async () => {
+        const [ada, bob] = [await store.createUser(newUser()), await store.createUser(newUser())];
+        const old = token(ada.id);
+        const bobs = token(bob.id);
+        await store.issueOneTimeToken(old, budget);
+        await store.issueOneTimeToken(bobs, budget);
+        const fresh = token(ada.id, at(1));
+        expect(await store.issueOneTimeToken(fresh, budget)).toBe(true);
+        expect(await store.consumeOneTimeToken(old.tokenHash, 'password_reset', at(2))).toBeNull();
+        expect(await store.consumeOneTimeToken(bobs.tokenHash, 'password_reset', at(2))).toEqual({ userId: bob.id });
+        expect(await store.consumeOneTimeToken(fresh.tokenHash, 'password_reset', at(2))).toEqual({ userId: ada.id });
+      });
+
+      it('issueOneTimeToken() refuses past the budget, even for concurrent calls, and for an unknown user', async () => {
+        const user = await store.createUser(newUser());
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => store.issueOneTimeToken(token(user.id), budget)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(3);
+        // An hour later the budget is back.
+        expect(await store.issueOneTimeToken(token(user.id, at(61)), { since: at(1), max: 3 })).toBe(true);
+        expect(await store.issueOneTimeToken(token(randomUUID()), budget)).toBe(false);
+      });
+
+      it('of two concurrent consumes of one token exactly one wins', async () => {
+        const user = await store.createUser(newUser());
+        const issued = token(user.id);
+        await store.issueOneTimeToken(issued, budget);
+        const results = await Promise.all(
+          Array.from({ length: 4 }, () => store.consumeOneTimeToken(issued.tokenHash, 'password_reset', at(1))),
+        );
+        expect(results.filter((r) => r !== null)).toEqual([{ userId: user.id }]);
+      });
+
+      it("voidOneTimeTokens() voids the user's unused tokens; purge deletes spent and expired ones", async () => {
+        const user = await store.createUser(newUser());
+        const issued = token(user.id);
+        await store.issueOneTimeToken(issued, budget);
+        expect(await store.voidOneTimeTokens(user.id, at(1))).toBe(1);
+        expect(await store.voidOneTimeTokens(user.id, at(1), 'password_reset')).toBe(0);
+        expect(await store.consumeOneTimeToken(issued.tokenHash, 'password_reset', at(2))).toBeNull();
+        const live = token(user.id, at(3), 600);
+        await store.issueOneTimeToken(live, budget);
+        // Rows younger than `createdBefore` stay (they still count against the budget).
+        expect(await store.purgeOneTimeTokens(at(4), t0)).toBe(0);
+        expect(await store.purgeOneTimeTokens(at(100), at(90))).toBe(1);
+        expect(await store.consumeOneTimeToken(live.tokenHash, 'password_reset', at(101))).toEqual({ userId: user.id });
+        expect(await store.purgeOneTimeTokens(at(102), at(102))).toBe(1);
+      });
+
+      it('a deleted user takes their tokens along', async () => {
+        const user = await store.createUser(newUser());
+        const issued = token(user.id);
+        await store.issueOneTimeToken(issued, budget);
+        await store.deleteUser(user.id);
+        expect(await store.consumeOneTimeToken(issued.tokenHash, 'password_reset', at(1))).toBeNull();
+        expect(await store.purgeOneTimeTokens(at(1000), at(1000))).toBe(0);
+      });
+    });
+
     describe('settings and health', () => {
       it('putSettingIfAbsent(): the first writer wins', async () => {
         expect(await store.getSetting('k')).toBeNull();

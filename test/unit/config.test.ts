@@ -82,6 +82,7 @@ describe('loadConfig defaults', () => {
         templatesDir: null,
       },
       auditRetentionDays: 90,
+      resetTokenMinutes: 30,
       requestTimeoutSeconds: 30,
       requestDeadlineSeconds: 10,
       healthTimeoutSeconds: 2,

@@ -6,6 +6,7 @@
  */
 import type { AuditStore } from '../contract/audit.js';
 import type { ClientsStore } from '../contract/clients.js';
+import type { OneTimeTokensStore } from '../contract/one-time-tokens.js';
 import type { SessionsStore } from '../contract/sessions.js';
 import type { SettingsStore } from '../contract/settings.js';
 import type { SigningKeysStore } from '../contract/signing-keys.js';
@@ -15,6 +16,7 @@ import { systemClock } from '../rules.js';
 import type { Clock, Store, PoolFigures, StoreHealth } from '../store.js';
 import { createMemoryAudit } from './audit.js';
 import { createMemoryClients } from './clients.js';
+import { createMemoryOneTimeTokens } from './one-time-tokens.js';
 import { createMemorySessions } from './sessions.js';
 import { createMemorySettings } from './settings.js';
 import { createMemorySigningKeys } from './signing-keys.js';
@@ -30,7 +32,15 @@ export interface MemoryStoreOptions {
 // each with its own state); this declaration is how TypeScript learns that they are there.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface MemoryStore
-  extends UsersStore, SessionsStore, SettingsStore, ThrottleStore, SigningKeysStore, AuditStore, ClientsStore {}
+  extends
+    UsersStore,
+    SessionsStore,
+    SettingsStore,
+    ThrottleStore,
+    SigningKeysStore,
+    AuditStore,
+    ClientsStore,
+    OneTimeTokensStore {}
 
 /**
  * The memory store: the default backend without a database, and what service tests use.
@@ -46,20 +56,32 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     const now = options.now ?? systemClock;
     const { deleteSessionsOf, ...sessions } = createMemorySessions();
+    const { deleteTokensOf, ...oneTimeTokens } = createMemoryOneTimeTokens(
+      async (userId) => (await users.getUserById(userId)) !== null,
+    );
+    const users = createMemoryUsers({
+      now,
+      onDelete: (userId) => {
+        deleteSessionsOf(userId);
+        deleteTokensOf(userId);
+      },
+    });
     const facets: UsersStore &
       SessionsStore &
       SettingsStore &
       ThrottleStore &
       SigningKeysStore &
       AuditStore &
-      ClientsStore = {
-      ...createMemoryUsers({ now, onDelete: deleteSessionsOf }),
+      ClientsStore &
+      OneTimeTokensStore = {
+      ...users,
       ...sessions,
       ...createMemorySettings(),
       ...createMemoryThrottle(),
       ...createMemorySigningKeys(),
       ...createMemoryAudit(),
       ...createMemoryClients(),
+      ...oneTimeTokens,
     };
     Object.assign(this, facets);
   }

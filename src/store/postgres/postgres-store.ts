@@ -15,6 +15,7 @@ import { describeConnectionError, isLostConnection, readOnlyServer, translateErr
 import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
 import { createPostgresClients } from './facets/clients.js';
+import { createPostgresOneTimeTokens } from './facets/one-time-tokens.js';
 import { createPostgresSessions } from './facets/sessions.js';
 import { createPostgresSettings } from './facets/settings.js';
 import { createPostgresSigningKeys } from './facets/signing-keys.js';
@@ -113,6 +114,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresSigningKeys(db),
     ...createPostgresAudit(db),
     ...createPostgresClients(db),
+    ...createPostgresOneTimeTokens(db),
     health: () => health(db),
     poolFigures: () => poolFigures(db),
     close: () => closeBounded(db, busy, log),

@@ -1,0 +1,108 @@
+/**
+ * GET /reset-password: the page a reset mail links to. The token is in the URL fragment, which a
+ * browser never sends, so fetching the link (a mail scanner prefetching it) spends nothing; only
+ * the page's script reads it and POSTs it with the new password to /auth/password/reset. One
+ * self-contained response: the inline script and style are allowed by their hashes in the
+ * page's own CSP, and nothing else loads.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
+label{display:block;margin-top:1rem}input{width:100%;padding:.4rem;font-size:1rem;box-sizing:border-box}
+button{margin-top:1.2rem;padding:.5rem 1.2rem;font-size:1rem}#result{margin-top:1rem;font-weight:600}`;
+
+const SCRIPT = `(function () {
+  var form = document.getElementById('reset');
+  var result = document.getElementById('result');
+  var token = new URLSearchParams(location.hash.slice(1)).get('token');
+  // Out of the address bar and the history: the token stays in this page only.
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!token) {
+    form.hidden = true;
+    result.textContent = 'This link has no reset token. Open the link from the mail again, or ask for a new one.';
+    return;
+  }
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var password = form.elements.namedItem('password').value;
+    if (password !== form.elements.namedItem('confirm').value) {
+      result.textContent = 'The two passwords differ.';
+      return;
+    }
+    var button = form.querySelector('button');
+    button.disabled = true;
+    result.textContent = 'Changing the password…';
+    fetch('auth/password/reset', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: token, new_password: password }),
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (response.ok) {
+            form.hidden = true;
+            result.textContent = body.message;
+            return;
+          }
+          var problems = (body.errors || []).map(function (e) { return e.message; }).join('; ');
+          result.textContent = (body.detail || 'The password was not changed.') + (problems ? ' (' + problems + ')' : '');
+          button.disabled = response.status === 400;
+        });
+      })
+      .catch(function () {
+        result.textContent = 'The server could not be reached; try again.';
+        button.disabled = false;
+      });
+  });
+})();`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** The page's own policy: its inline script and style by hash, requests to its own origin only. */
+export const RESET_PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  "form-action 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Choose a new password</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Choose a new password</h1>
+<form id="reset" novalidate>
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required maxlength="128">
+<label for="confirm">The new password again</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required maxlength="128">
+<button type="submit">Change the password</button>
+</form>
+<p id="result" role="status" aria-live="polite"></p>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+
+/** Registers GET /reset-password on the app (not in the OpenAPI document: a page, not an API). */
+export function registerResetPage(app: FastifyInstance): void {
+  app.get('/reset-password', { schema: { hide: true } }, async (_request, reply) => {
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', RESET_PAGE_CSP)
+      .header('cache-control', 'no-store')
+      .send(PAGE);
+  });
+}

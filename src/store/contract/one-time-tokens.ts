@@ -1,0 +1,44 @@
+/**
+ * The one-time tokens facet of the storage contract: secrets mailed to a user (a password reset
+ * link now; email verification later), kept only as their SHA-256, spent at most once.
+ */
+
+/** What a token is for: a token of one purpose is never accepted for another. */
+export type TokenPurpose = 'password_reset';
+
+export interface NewOneTimeToken {
+  userId: string;
+  purpose: TokenPurpose;
+  /** SHA-256 hex of the token; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** A per-user budget: at most `max` tokens of this purpose issued since `since`. */
+export interface IssueBudget {
+  since: Date;
+  max: number;
+}
+
+export interface OneTimeTokensStore {
+  /**
+   * In one transaction: refuses (false) when the user already had `budget.max` tokens of this
+   * purpose issued since `budget.since`; else voids every older unused token of that user and
+   * purpose and stores the new one (true). Concurrent calls for one user are serialised, so a
+   * flood cannot exceed the budget. False too when the user does not exist.
+   */
+  issueOneTimeToken(token: NewOneTimeToken, budget: IssueBudget): Promise<boolean>;
+  /**
+   * Atomically marks the token used when it is of this purpose, unused and unexpired at `now`,
+   * and returns its user's id; null otherwise (of two concurrent calls exactly one wins).
+   */
+  consumeOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  /** Voids every unused token of the user (of one purpose, or all); returns how many. */
+  voidOneTimeTokens(userId: string, now: Date, purpose?: TokenPurpose): Promise<number>;
+  /**
+   * Deletes tokens created before `createdBefore` that are used or expired at `now` (the rows
+   * younger than that still count against the issue budget); returns how many.
+   */
+  purgeOneTimeTokens(now: Date, createdBefore: Date): Promise<number>;
+}

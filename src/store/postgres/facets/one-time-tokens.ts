@@ -1,0 +1,77 @@
+/** The one-time tokens facet on PostgreSQL (src/store/contract/one-time-tokens.ts): table `one_time_tokens`. */
+import { randomUUID } from 'node:crypto';
+import type { OneTimeTokensStore } from '../../contract/one-time-tokens.js';
+import type { Executor } from '../executor.js';
+
+const SQL = {
+  // The user's row lock serialises every issue for that user across instances: the count and
+  // the insert below cannot interleave with another request's.
+  lockUser: { text: 'SELECT id FROM users WHERE id = $1 FOR UPDATE' },
+  countSince: {
+    text: 'SELECT count(*)::int AS n FROM one_time_tokens WHERE user_id = $1 AND purpose = $2 AND created_at >= $3',
+  },
+  voidOf: {
+    text: 'UPDATE one_time_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = $3 AND used_at IS NULL',
+  },
+  voidAll: { text: 'UPDATE one_time_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL' },
+  insert: {
+    text: `INSERT INTO one_time_tokens (id, user_id, purpose, token_hash, created_at, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $6)`,
+  },
+  // One statement: of two concurrent consumes, the second finds used_at set and matches nothing.
+  consume: {
+    text: `UPDATE one_time_tokens SET used_at = $3
+      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+      RETURNING user_id`,
+  },
+  purge: {
+    text: `DELETE FROM one_time_tokens
+      WHERE created_at < $2 AND (used_at IS NOT NULL OR expires_at <= $1)`,
+  },
+};
+
+/** @example const tokens = createPostgresOneTimeTokens(db); */
+export function createPostgresOneTimeTokens(db: Executor): OneTimeTokensStore {
+  return {
+    async issueOneTimeToken(token, budget) {
+      return db.transaction(async (tx) => {
+        const locked = await tx.query(SQL.lockUser, [token.userId]);
+        if (locked.rowCount === 0) return false;
+        const { rows } = await tx.query<{ n: number }>(SQL.countSince, [
+          token.userId,
+          token.purpose,
+          budget.since.toISOString(),
+        ]);
+        if ((rows[0]?.n ?? 0) >= budget.max) return false;
+        await tx.query(SQL.voidOf, [token.userId, token.createdAt.toISOString(), token.purpose]);
+        await tx.query(SQL.insert, [
+          randomUUID(),
+          token.userId,
+          token.purpose,
+          token.tokenHash,
+          token.createdAt.toISOString(),
+          token.expiresAt.toISOString(),
+        ]);
+        return true;
+      });
+    },
+
+    async consumeOneTimeToken(tokenHash, purpose, now) {
+      const { rows } = await db.query<{ user_id: string }>(SQL.consume, [tokenHash, purpose, now.toISOString()]);
+      return rows[0] ? { userId: rows[0].user_id } : null;
+    },
+
+    async voidOneTimeTokens(userId, now, purpose) {
+      const result =
+        purpose === undefined
+          ? await db.query(SQL.voidAll, [userId, now.toISOString()])
+          : await db.query(SQL.voidOf, [userId, now.toISOString(), purpose]);
+      return result.rowCount ?? 0;
+    },
+
+    async purgeOneTimeTokens(now, createdBefore) {
+      const result = await db.query(SQL.purge, [now.toISOString(), createdBefore.toISOString()]);
+      return result.rowCount ?? 0;
+    },
+  };
+}
