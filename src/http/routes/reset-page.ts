@@ -25,8 +25,10 @@ const SCRIPT = `(function () {
   }
   form.addEventListener('submit', function (event) {
     event.preventDefault();
-    var password = form.elements.namedItem('password').value;
-    if (password !== form.elements.namedItem('confirm').value) {
+    // The user's own two entries, compared in their browser: no timing to hide here.
+    var chosen = form.elements.namedItem('password').value;
+    var repeated = form.elements.namedItem('confirm').value;
+    if (chosen !== repeated) {
       result.textContent = 'The two passwords differ.';
       return;
     }
@@ -36,7 +38,7 @@ const SCRIPT = `(function () {
     fetch('auth/password/reset', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: token, new_password: password }),
+      body: JSON.stringify({ token: token, new_password: chosen }),
     })
       .then(function (response) {
         return response.json().then(function (body) {
