@@ -26,6 +26,8 @@ export interface Answer {
   body: unknown;
   baseUrl: string;
   latencyMs: number;
+  /** The Retry-After header, when the answer has one. */
+  retryAfter: string | null;
 }
 
 export interface OperationContext {
@@ -180,7 +182,13 @@ export async function send(
     } catch {
       // Not JSON (a plain-text /metrics, say): keep the text.
     }
-    return { status: response.status, body, baseUrl, latencyMs: performance.now() - started };
+    return {
+      status: response.status,
+      body,
+      baseUrl,
+      latencyMs: performance.now() - started,
+      retryAfter: response.headers.get('retry-after'),
+    };
   } catch (err) {
     return { error: errorCode(err), latencyMs: performance.now() - started };
   }

@@ -4,7 +4,7 @@
  * deadline, and the lost-write check (acknowledged registrations missing from the database).
  */
 import pg from 'pg';
-import type { LoadRequest, LoadResult, Operation } from './load.js';
+import { send, type LoadRequest, type LoadResult, type Operation } from './load.js';
 import { USER_PASSWORD } from './service.js';
 
 /** Registrations of fresh usernames (`<prefix>_<seq>`), the write whose acknowledgement we check. */
@@ -45,40 +45,9 @@ export interface ProbeAnswer {
 
 /** One request with a deadline, keeping Retry-After; never throws. */
 export async function probe(baseUrl: string, req: LoadRequest, timeoutMs = 10_000): Promise<ProbeAnswer> {
-  const started = performance.now();
-  try {
-    const headers: Record<string, string> = {};
-    if (req.body !== undefined) headers['content-type'] = 'application/json';
-    if (req.token) headers.authorization = `Bearer ${req.token}`;
-    const response = await fetch(`${baseUrl}${req.path}`, {
-      method: req.method,
-      headers,
-      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      // not JSON
-    }
-    return {
-      status: response.status,
-      retryAfter: response.headers.get('retry-after'),
-      ms: performance.now() - started,
-      body,
-    };
-  } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string } };
-    return {
-      status: 0,
-      retryAfter: null,
-      ms: performance.now() - started,
-      body: null,
-      error: e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.name ?? 'unknown'),
-    };
-  }
+  const answer = await send(baseUrl, req, timeoutMs);
+  if ('error' in answer) return { status: 0, retryAfter: null, ms: answer.latencyMs, body: null, error: answer.error };
+  return { status: answer.status, retryAfter: answer.retryAfter, ms: answer.latencyMs, body: answer.body };
 }
 
 /** Repeats `probeOnce` every `intervalMs` until `stop` aborts, collecting every answer. */
