@@ -70,6 +70,14 @@ export interface Config {
   auditRetentionDays: number;
   /** GATEKEEPER_RESET_TOKEN_MINUTES, default 30: how long a password reset link works. */
   resetTokenMinutes: number;
+  /** GATEKEEPER_EMAIL_VERIFICATION_MINUTES, default 60: how long an email verification link and code work. */
+  emailVerificationMinutes: number;
+  /**
+   * GATEKEEPER_REQUIRE_EMAIL_VERIFICATION, default false: a correct login of an account whose email is
+   * unconfirmed answers 403 EMAIL_NOT_VERIFIED, self-registration needs an email, and an email change
+   * takes effect only once the new address is confirmed.
+   */
+  requireEmailVerification: boolean;
   /** GATEKEEPER_REQUEST_TIMEOUT_SECONDS, default 30. */
   requestTimeoutSeconds: number;
   /**
@@ -272,6 +280,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readCorsOrigins(read, problems),
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
     resetTokenMinutes: read.whole('GATEKEEPER_RESET_TOKEN_MINUTES', 30, 1),
+    emailVerificationMinutes: read.whole('GATEKEEPER_EMAIL_VERIFICATION_MINUTES', 60, 1, 10_080),
+    requireEmailVerification: read.bool('GATEKEEPER_REQUIRE_EMAIL_VERIFICATION', false),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     requestDeadlineSeconds: read.positive('GATEKEEPER_REQUEST_DEADLINE_SECONDS', 10),
     healthTimeoutSeconds: read.positive('GATEKEEPER_HEALTH_TIMEOUT_SECONDS', 2),

@@ -20,6 +20,8 @@ import {
   validateProfile,
 } from './accounts.js';
 import type { UseCaseDeps } from './deps.js';
+import type { EmailVerification } from './email-verification.js';
+import { sameEmail } from './profile.js';
 import type { SignIn } from './sign-in.js';
 import type { AdminChanges, AuditQueryInput, NewAccount, UserListQuery } from './types.js';
 
@@ -37,10 +39,12 @@ function balanceTooLarge() {
 export class Administration {
   readonly #deps: UseCaseDeps;
   readonly #signIn: SignIn;
+  readonly #verification: EmailVerification;
 
-  constructor(deps: UseCaseDeps, signIn: SignIn) {
+  constructor(deps: UseCaseDeps, signIn: SignIn, verification: EmailVerification) {
     this.#deps = deps;
     this.#signIn = signIn;
+    this.#verification = verification;
   }
 
   /** VALIDATION_ERROR for a skip or limit no store could page by (the schema's coercion lets "Infinity" through). */
@@ -68,7 +72,18 @@ export class Administration {
     const { store } = this.#deps;
     const user = await this.getUser(username);
     validateProfile(this.#deps, changes);
-    const updated = mustExist(await store.updateUser(user.id, changes));
+    const emailChange = changes.email !== undefined && !sameEmail(changes.email, user.email);
+    const vouched = changes.emailVerified === true;
+    if (vouched && (changes.email === undefined ? user.email : changes.email) === null) {
+      throw invalidField('email_verified', 'the account has no email address to mark verified');
+    }
+    let patch: AdminChanges = changes;
+    if (emailChange && !(await this.#verification.appliesNow(user, changes.email ?? null, vouched))) {
+      // As for the user's own change: the new address waits for its confirmation.
+      const { email: _waiting, ...rest } = changes;
+      patch = rest;
+    }
+    const updated = mustExist(await store.updateUser(user.id, patch));
     const demoted = changes.role !== undefined && roleRank(changes.role) < roleRank(user.role);
     const deactivated = changes.isActive === false && user.isActive;
     let revoked = 0;
@@ -76,6 +91,7 @@ export class Administration {
       revoked = await store.revokeUserSessions(user.id, deactivated ? 'deactivated' : 'role-changed', this.#deps.now());
     }
     await recordUpdate(this.#deps, user, updated, context, revoked);
+    if (emailChange) await this.#verification.emailChanged(user, changes.email ?? null, context, vouched);
     return updated;
   }
 

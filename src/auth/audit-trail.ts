@@ -51,6 +51,7 @@ export function describeChanges(before: UserRecord, after: UserRecord): Record<s
   const fields = [
     ['username', 'username'],
     ['email', 'email'],
+    ['email_verified', 'emailVerified'],
     ['role', 'role'],
     ['is_active', 'isActive'],
     ['profile_picture_url', 'profilePictureUrl'],

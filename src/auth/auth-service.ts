@@ -10,6 +10,7 @@
  *   clients.ts         OAuth clients (register, list, delete, rotate the secret)
  *   introspection.ts   RFC 7662: client authentication and the state of a token
  *   password-reset.ts  forgot password: a mailed one-time link, and the reset with it
+ *   email-verification.ts  confirming an email address (link or code), confirmed email changes
  *
  * Methods stay flat (service.updateUser, not service.admin.updateUser), so callers
  * did not change when the areas moved out.
@@ -28,6 +29,7 @@ import { Clients, type AdminContext, type ClientWithSecret, type NewClientInput 
 import { resolveDeps, type AuthServiceOptions, type UseCaseDeps } from './deps.js';
 import { Introspection, type ClientCredentials, type IntrospectionResult } from './introspection.js';
 import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenance.js';
+import { EmailVerification } from './email-verification.js';
 import { PasswordReset, type ForgotRequest } from './password-reset.js';
 import { Profile } from './profile.js';
 import { SignIn } from './sign-in.js';
@@ -63,14 +65,20 @@ export class AuthService {
   readonly #clients: Clients;
   readonly #introspection: Introspection;
   readonly #passwordReset: PasswordReset;
+  readonly #emailVerification: EmailVerification;
   readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
     const deps = resolveDeps(options);
     this.#deps = deps;
-    this.#signIn = new SignIn(deps);
-    this.#profile = new Profile(deps);
-    this.#admin = new Administration(deps, this.#signIn);
+    this.#emailVerification = new EmailVerification(deps, {
+      mailer: options.mailer ?? null,
+      tokenMinutes: options.emailVerificationMinutes ?? 60,
+      required: options.requireEmailVerification ?? false,
+    });
+    this.#signIn = new SignIn(deps, this.#emailVerification);
+    this.#profile = new Profile(deps, this.#emailVerification);
+    this.#admin = new Administration(deps, this.#signIn, this.#emailVerification);
     this.#maintenance = new Maintenance(deps);
     this.#clients = new Clients(deps);
     this.#introspection = new Introspection(deps, this.#signIn);
@@ -140,6 +148,23 @@ export class AuthService {
   /** Spends a mailed token for a new password (policy first); ends every session of the user. */
   resetPassword(token: string, newPassword: string, context: RequestContext = {}): Promise<void> {
     return this.#passwordReset.reset(token, newPassword, context);
+  }
+
+  // --- email verification (email-verification.ts) ---------------------------------------------
+
+  /** Mails a verification link and code to the user's current address (409 when it is verified). */
+  requestEmailVerification(principal: Principal, context: RequestContext = {}): Promise<void> {
+    return this.#emailVerification.request(principal.user.id, context);
+  }
+
+  /** Confirms the address a mailed link's token was issued for (a waiting email change takes effect). */
+  verifyEmail(token: string, context: RequestContext = {}): Promise<UserRecord> {
+    return this.#emailVerification.verifyToken(token, context);
+  }
+
+  /** Confirms with the mailed short code: only the signed-in owner, a few tries. */
+  verifyEmailCode(principal: Principal, code: string, context: RequestContext = {}): Promise<UserRecord> {
+    return this.#emailVerification.verifyCode(principal.user.id, code, context);
   }
 
   // --- administration (administration.ts) -----------------------------------------------------

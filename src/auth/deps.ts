@@ -44,6 +44,10 @@ export interface AuthServiceOptions {
   resetTokenMinutes?: number;
   /** Forgot-password requests per client address and login window before 429; default 10. */
   forgotIpMax?: number;
+  /** How long an email verification link and code work (GATEKEEPER_EMAIL_VERIFICATION_MINUTES); default 60. */
+  emailVerificationMinutes?: number;
+  /** GATEKEEPER_REQUIRE_EMAIL_VERIFICATION; default false. */
+  requireEmailVerification?: boolean;
   now?: () => Date;
   log?: ServiceLog;
 }

@@ -17,6 +17,7 @@ import { userActor, type RequestContext } from './actor.js';
 import { mustExist, recordEvent, recordUpdate, validateProfile } from './accounts.js';
 import { subjectOf } from './audit-trail.js';
 import type { UseCaseDeps } from './deps.js';
+import type { EmailVerification } from './email-verification.js';
 import { startSession } from './sign-in.js';
 import type { Principal, ProfileChanges, TokenPair } from './types.js';
 
@@ -26,9 +27,11 @@ export const REAUTH_SECONDS = 300;
 /** The self-service use cases; AuthService delegates to them. */
 export class Profile {
   readonly #deps: UseCaseDeps;
+  readonly #verification: EmailVerification;
 
-  constructor(deps: UseCaseDeps) {
+  constructor(deps: UseCaseDeps, verification: EmailVerification) {
     this.#deps = deps;
+    this.#verification = verification;
   }
 
   /**
@@ -43,13 +46,23 @@ export class Profile {
   ): Promise<UserRecord> {
     const { store, conflicts } = this.#deps;
     validateProfile(this.#deps, changes);
-    if (changes.email !== undefined && !sameEmail(changes.email, principal.user.email)) {
+    const emailChange = changes.email !== undefined && !sameEmail(changes.email, principal.user.email);
+    let patch: ProfileChanges = changes;
+    if (emailChange) {
       await this.#reauthenticate(principal, currentPassword, context);
+      const newEmail = changes.email ?? null;
+      const now = await conflicts.guard(context.ip, this.#deps.now(), () =>
+        this.#verification.appliesNow(principal.user, newEmail, false),
+      );
+      // A waiting change: the old address stays the account's until the new one is confirmed.
+      if (!now) patch = withoutEmail(changes);
     }
     const updated = mustExist(
-      await conflicts.guard(context.ip, this.#deps.now(), () => store.updateUser(principal.user.id, changes)),
+      await conflicts.guard(context.ip, this.#deps.now(), () => store.updateUser(principal.user.id, patch)),
     );
-    await recordUpdate(this.#deps, principal.user, updated, { ...context, actor: userActor(principal.user) });
+    const actorContext = { ...context, actor: userActor(principal.user) };
+    await recordUpdate(this.#deps, principal.user, updated, actorContext);
+    if (emailChange) await this.#verification.emailChanged(principal.user, changes.email ?? null, actorContext, false);
     return updated;
   }
 
@@ -140,6 +153,12 @@ export class Profile {
   }
 }
 
-function sameEmail(a: string | null, b: string | null): boolean {
+function withoutEmail(changes: ProfileChanges): ProfileChanges {
+  const { email: _waiting, ...rest } = changes;
+  return rest;
+}
+
+/** Same address whatever the case: what the stores treat as one. */
+export function sameEmail(a: string | null, b: string | null): boolean {
   return (a?.toLowerCase() ?? null) === (b?.toLowerCase() ?? null);
 }

@@ -4,7 +4,7 @@
  * access token, and starting a session with its token pair.
  */
 import { randomUUID } from 'node:crypto';
-import { GatekeeperError } from '../errors.js';
+import { GatekeeperError, invalidField } from '../errors.js';
 import { throttleKeys, ipKey } from '../security/throttle.js';
 import { hashRefreshToken, newRefreshToken } from '../security/tokens.js';
 import type { UserRecord } from '../store/store.js';
@@ -12,14 +12,17 @@ import { actorName, hasAdminAuthority, type RequestContext } from './actor.js';
 import { createAccount, recordEvent } from './accounts.js';
 import { subjectOf } from './audit-trail.js';
 import { DAY_MS, type UseCaseDeps } from './deps.js';
+import type { EmailVerification } from './email-verification.js';
 import type { NewAccount, Principal, TokenPair } from './types.js';
 
 /** The sign-in use cases; AuthService delegates to them. */
 export class SignIn {
   readonly #deps: UseCaseDeps;
+  readonly #verification: EmailVerification;
 
-  constructor(deps: UseCaseDeps) {
+  constructor(deps: UseCaseDeps, verification: EmailVerification) {
     this.#deps = deps;
+    this.#verification = verification;
   }
 
   /**
@@ -37,6 +40,10 @@ export class SignIn {
     if (!byAdmin && account.isActive !== undefined) {
       throw new GatekeeperError('FORBIDDEN', 'Only admins can set whether an account is active.');
     }
+    // Under a required verification an account without an address could never sign in.
+    if (!byAdmin && this.#verification.required && !account.email) {
+      throw invalidField('email', 'an email address is required to register on this server');
+    }
     const ip = context.ip ?? null;
     // USERNAME_TAKEN / EMAIL_TAKEN tell that an account exists: counted per address (not for admins).
     const user = await this.#deps.conflicts.guard(byAdmin ? null : ip, this.#deps.now(), () =>
@@ -46,6 +53,7 @@ export class SignIn {
       role: user.role,
       by: byAdmin ? actorName(context.actor) : null,
     });
+    await this.#verification.afterRegistration(user, context);
     return user;
   }
 
@@ -101,6 +109,15 @@ export class SignIn {
       }
       await throttle.recordSuccess(attempt);
       if (needsRehash) await this.#rehash(user, password);
+      // Only now, with the password proven: the refusal tells a guesser nothing.
+      if (this.#verification.required && user.email !== null && !user.emailVerified) {
+        await audit.record({ ...refusal, ...subjectOf(user), detail: { reason: 'email-not-verified' } });
+        await this.#verification.afterRefusedLogin(user, context);
+        throw new GatekeeperError(
+          'EMAIL_NOT_VERIFIED',
+          'Confirm your email address first: follow the link in the verification mail (a new one is on its way).',
+        );
+      }
       const tokens = await startSession(this.#deps, user);
       await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
       return tokens;

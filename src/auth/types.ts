@@ -34,6 +34,8 @@ export interface ProfileChanges {
 export interface AdminChanges extends ProfileChanges {
   role?: Role;
   isActive?: boolean;
+  /** The admin's word that the (new) email is the user's, or a withdrawal of its confirmation. */
+  emailVerified?: boolean;
 }
 
 /** A new account as registration or an admin asks for it; the password is still in clear. */

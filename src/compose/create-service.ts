@@ -77,6 +77,8 @@ export async function createService(
     auditRetentionDays: config.auditRetentionDays,
     mailer,
     resetTokenMinutes: config.resetTokenMinutes,
+    emailVerificationMinutes: config.emailVerificationMinutes,
+    requireEmailVerification: config.requireEmailVerification,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });

@@ -8,6 +8,8 @@ export const AUDIT_EVENTS = [
   'password.change',
   'password.reset_request',
   'password.reset',
+  'email.verification_request',
+  'email.verify',
   'user.update',
   'user.delete',
   'tokens.revoke',

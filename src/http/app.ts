@@ -17,7 +17,7 @@ import { openapiOptions } from './openapi.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
 import { addSharedSchemas } from './schemas.js';
-import { registerResetPage } from './routes/reset-page.js';
+import { registerLinkPages } from './routes/link-pages.js';
 import { securityHeadersFor } from './security-headers.js';
 import { addRequestDeadline } from './request-deadline.js';
 
@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The root hook above already sets the /auth header set: the routes' own hook is left out.
   await app.register(gatekeeperRoutes, { prefix: '/auth', service: deps.service, securityHeaders: false });
-  registerResetPage(app);
+  registerLinkPages(app);
   await app.register(
     healthRoutes({
       health: () => deps.service.health({ timeoutMs: Math.round((deps.healthTimeoutSeconds ?? 2) * 1000) }),

@@ -44,6 +44,7 @@ export const UserPublicSchema = Type.Object(
     username: Type.String(),
     role: RoleSchema,
     email: nullable(Type.String()),
+    email_verified: Type.Boolean({ description: 'Whether this very email address was confirmed.' }),
     profile_picture_url: nullable(Type.String()),
     yapcoin_balance: Type.Integer(),
     is_active: Type.Boolean(),
@@ -123,6 +124,7 @@ export const UpdateMeBody = Type.Object(
     role: Type.Optional(Type.Unknown()),
     is_active: Type.Optional(Type.Unknown()),
     yapcoin_balance: Type.Optional(Type.Unknown()),
+    email_verified: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: false },
 );
@@ -146,6 +148,19 @@ export const ResetPasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** The link's token, or (signed in) the mailed short code: exactly one (checked by the route). */
+export const VerifyEmailBody = Type.Object(
+  {
+    token: Type.Optional(
+      text({ minLength: 1, maxLength: 256, description: 'The token from the mailed link (its `#token=` part).' }),
+    ),
+    code: Type.Optional(
+      text({ minLength: 1, maxLength: 32, description: 'The mailed short code; needs the bearer token of its owner.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** What registration takes, plus whether the account starts active (admins only). */
 export const AdminCreateBody = Type.Object(
   { ...RegisterBody.properties, is_active: Type.Optional(Type.Boolean()) },
@@ -153,7 +168,14 @@ export const AdminCreateBody = Type.Object(
 );
 
 export const AdminUpdateBody = Type.Object(
-  { ...ProfileFields, role: Type.Optional(RoleSchema), is_active: Type.Optional(Type.Boolean()) },
+  {
+    ...ProfileFields,
+    role: Type.Optional(RoleSchema),
+    is_active: Type.Optional(Type.Boolean()),
+    email_verified: Type.Optional(
+      Type.Boolean({ description: "Marks the (new) email confirmed, or not: an admin's word for the address." }),
+    ),
+  },
   { additionalProperties: false },
 );
 

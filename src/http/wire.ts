@@ -62,6 +62,7 @@ function userForm(user: UserRecord): UserPublic {
     username: user.username,
     role: user.role,
     email: user.email,
+    email_verified: user.emailVerified,
     profile_picture_url: user.profilePictureUrl,
     yapcoin_balance: user.yapcoinBalance,
     is_active: user.isActive,
@@ -172,7 +173,7 @@ export function adminOnlyFieldsOf(body: Static<typeof UpdateMeBody>): string[] {
 
 /** PUT /auth/users/:username. */
 export function fromAdminUpdateBody(body: Static<typeof AdminUpdateBody>): AdminChanges {
-  return { ...fromProfileBody(body), role: body.role, isActive: body.is_active };
+  return { ...fromProfileBody(body), role: body.role, isActive: body.is_active, emailVerified: body.email_verified };
 }
 
 /** GET /auth/users; an empty search is no search. */

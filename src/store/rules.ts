@@ -61,6 +61,8 @@ export function completeNewUser(input: NewUser, now: Date): UserRecord {
     passwordHash: input.passwordHash,
     role: input.role ?? NEW_USER_DEFAULTS.role,
     email: input.email ?? NEW_USER_DEFAULTS.email,
+    // Nobody's address is confirmed at creation: verification is a step of its own.
+    emailVerified: false,
     profilePictureUrl: input.profilePictureUrl ?? NEW_USER_DEFAULTS.profilePictureUrl,
     yapcoinBalance: input.yapcoinBalance ?? NEW_USER_DEFAULTS.yapcoinBalance,
     isActive: input.isActive ?? NEW_USER_DEFAULTS.isActive,

@@ -28,7 +28,13 @@ import type { UsersStore } from './contract/users.js';
 export type { AuditEventRecord, AuditQuery, AuditStore, NewAuditEvent } from './contract/audit.js';
 export type { ClientsStore, NewOAuthClient, OAuthClientRecord } from './contract/clients.js';
 export type { PoolFigures, StoreHealth, StoreLifecycle } from './contract/health.js';
-export type { IssueBudget, NewOneTimeToken, OneTimeTokensStore, TokenPurpose } from './contract/one-time-tokens.js';
+export type {
+  IssueBudget,
+  NewOneTimeToken,
+  OneTimeTokensStore,
+  SpentToken,
+  TokenPurpose,
+} from './contract/one-time-tokens.js';
 export type {
   NewSession,
   RefreshTokenRecord,

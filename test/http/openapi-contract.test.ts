@@ -336,6 +336,41 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect((await resetWith({ token, new_password: 'An0ther-Secret!' })).response.status).toBe(400);
   });
 
+  it('email verification: request and verify', async () => {
+    const { api, gatekeeper } = main;
+    await register(gatekeeper.app, 'contract_verify', { email: 'contract_verify@example.com' });
+    const noEmail = await register(gatekeeper.app, 'contract_verify_none');
+    const tokens = await login(gatekeeper.app, 'contract_verify');
+    const asUser = auth(tokens.access_token);
+    expect((await api.POST('/auth/email/verification', asUser)).response.status).toBe(202);
+    expect((await api.POST('/auth/email/verification', {})).response.status).toBe(401);
+    const none = await login(gatekeeper.app, String(noEmail.username));
+    expect((await api.POST('/auth/email/verification', auth(none.access_token))).response.status).toBe(422);
+    // A token put in the store directly: the mail's delivery is test/http/email-verification.test.ts's business.
+    const user = (await gatekeeper.store.getUserByUsername('contract_verify'))!;
+    const token = 'contract-verify-token-0123456789abcdefghij';
+    const now = new Date();
+    await gatekeeper.store.issueOneTimeToken(
+      {
+        userId: user.id,
+        purpose: 'email_verification',
+        tokenHash: createHash('sha256').update(token).digest('hex'),
+        email: 'contract_verify@example.com',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 600_000),
+      },
+      { since: new Date(now.getTime() - 3_600_000), max: 10 },
+    );
+    expect((await api.POST('/auth/email/verify', { body: {} })).response.status).toBe(422);
+    expect((await api.POST('/auth/email/verify', raw('{'))).response.status).toBe(400);
+    expect((await api.POST('/auth/email/verify', { body: { code: '123456' } })).response.status).toBe(401);
+    expect((await api.POST('/auth/email/verify', { body: { code: '123456' }, ...asUser })).response.status).toBe(400);
+    const verified = await api.POST('/auth/email/verify', { body: { token } });
+    expect(verified.response.status).toBe(200);
+    expect(verified.data).toMatchObject({ username: 'contract_verify', email_verified: true });
+    expect((await api.POST('/auth/email/verification', asUser)).response.status).toBe(409);
+  });
+
   it('user management', async () => {
     const { api } = main;
     const asAdmin = auth(admin.access_token);
@@ -591,6 +626,8 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
         resetPassword: await api.POST('/auth/password/reset', {
           body: { token: 'some-token', new_password: 'An0ther-Secret!' },
         }),
+        requestEmailVerification: await api.POST('/auth/email/verification', asRoot),
+        verifyEmail: await api.POST('/auth/email/verify', { body: { token: 'some-token' } }),
         listUsers: await api.GET('/auth/users', asRoot),
         createUser: await api.POST('/auth/users', {
           body: { username: 'nobody_new', password: STRONG_PASSWORD },

@@ -12,6 +12,7 @@ function user(username: string, email: string | null = null, id?: string): UserR
     passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo',
     role: 'regular',
     email,
+    emailVerified: false,
     profilePictureUrl: null,
     yapcoinBalance: 0,
     isActive: true,

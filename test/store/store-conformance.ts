@@ -102,6 +102,28 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         expect(await store.getUserById(user.id)).toEqual(user);
       });
 
+      it('emailVerified: false at creation, set by a patch, and lost when the address changes', async () => {
+        const user = await store.createUser(newUser({ email: 'Ver@Example.com' }));
+        expect(user.emailVerified).toBe(false);
+        expect((await store.updateUser(user.id, { emailVerified: true }))?.emailVerified).toBe(true);
+        // Every read says so, and a change of case only is the same address.
+        expect((await store.getUserByLogin('ver@example.com'))?.emailVerified).toBe(true);
+        expect((await store.updateUser(user.id, { email: 'VER@example.com' }))?.emailVerified).toBe(true);
+        expect((await store.listUsers({ skip: 0, limit: 10, q: 'ver@' })).users[0]?.emailVerified).toBe(true);
+        // Another address is unconfirmed, unless the same patch confirms it.
+        expect((await store.updateUser(user.id, { email: 'other@example.com' }))?.emailVerified).toBe(false);
+        const vouched = await store.updateUser(user.id, { email: 'third@example.com', emailVerified: true });
+        expect(vouched).toMatchObject({ email: 'third@example.com', emailVerified: true });
+        // Going back to an address confirmed earlier does not bring its confirmation back.
+        expect((await store.updateUser(user.id, { email: 'other@example.com' }))?.emailVerified).toBe(false);
+        expect((await store.updateUser(user.id, { email: 'third@example.com' }))?.emailVerified).toBe(true);
+        expect((await store.updateUser(user.id, { emailVerified: false }))?.emailVerified).toBe(false);
+        // Without an address there is nothing to confirm.
+        const none = await store.createUser(newUser());
+        expect((await store.updateUser(none.id, { emailVerified: true }))?.emailVerified).toBe(false);
+        expect((await store.getUserById(none.id))?.emailVerified).toBe(false);
+      });
+
       it('keeps id, timestamps, role and metadata given on import', async () => {
         const id = randomUUID();
         const createdAt = new Date('2024-01-02T03:04:05.678Z');
@@ -717,7 +739,10 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         const first = token(user.id);
         expect(await store.issueOneTimeToken(first, budget)).toBe(true);
         expect(await store.consumeOneTimeToken('f'.repeat(64), 'password_reset', at(1))).toBeNull();
-        expect(await store.consumeOneTimeToken(first.tokenHash, 'password_reset', at(1))).toEqual({ userId: user.id });
+        expect(await store.consumeOneTimeToken(first.tokenHash, 'password_reset', at(1))).toEqual({
+          userId: user.id,
+          email: null,
+        });
         expect(await store.consumeOneTimeToken(first.tokenHash, 'password_reset', at(2))).toBeNull();
         const second = token(user.id, at(2));
         expect(await store.issueOneTimeToken(second, { ...budget, since: at(-60) })).toBe(true);
@@ -733,8 +758,14 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         const fresh = token(ada.id, at(1));
         expect(await store.issueOneTimeToken(fresh, budget)).toBe(true);
         expect(await store.consumeOneTimeToken(old.tokenHash, 'password_reset', at(2))).toBeNull();
-        expect(await store.consumeOneTimeToken(bobs.tokenHash, 'password_reset', at(2))).toEqual({ userId: bob.id });
-        expect(await store.consumeOneTimeToken(fresh.tokenHash, 'password_reset', at(2))).toEqual({ userId: ada.id });
+        expect(await store.consumeOneTimeToken(bobs.tokenHash, 'password_reset', at(2))).toEqual({
+          userId: bob.id,
+          email: null,
+        });
+        expect(await store.consumeOneTimeToken(fresh.tokenHash, 'password_reset', at(2))).toEqual({
+          userId: ada.id,
+          email: null,
+        });
       });
 
       it('issueOneTimeToken() refuses past the budget, even for concurrent calls, and for an unknown user', async () => {
@@ -755,7 +786,7 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         const results = await Promise.all(
           Array.from({ length: 4 }, () => store.consumeOneTimeToken(issued.tokenHash, 'password_reset', at(1))),
         );
-        expect(results.filter((r) => r !== null)).toEqual([{ userId: user.id }]);
+        expect(results.filter((r) => r !== null)).toEqual([{ userId: user.id, email: null }]);
       });
 
       it("voidOneTimeTokens() voids the user's unused tokens; purge deletes spent and expired ones", async () => {
@@ -770,7 +801,10 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         // Rows younger than `createdBefore` stay (they still count against the budget).
         expect(await store.purgeOneTimeTokens(at(4), t0)).toBe(0);
         expect(await store.purgeOneTimeTokens(at(100), at(90))).toBe(1);
-        expect(await store.consumeOneTimeToken(live.tokenHash, 'password_reset', at(101))).toEqual({ userId: user.id });
+        expect(await store.consumeOneTimeToken(live.tokenHash, 'password_reset', at(101))).toEqual({
+          userId: user.id,
+          email: null,
+        });
         expect(await store.purgeOneTimeTokens(at(102), at(102))).toBe(1);
       });
 
@@ -781,6 +815,58 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         await store.deleteUser(user.id);
         expect(await store.consumeOneTimeToken(issued.tokenHash, 'password_reset', at(1))).toBeNull();
         expect(await store.purgeOneTimeTokens(at(1000), at(1000))).toBe(0);
+      });
+      it('a verification token gives back the address it confirms; its short code spends it instead of the link', async () => {
+        const user = await store.createUser(newUser());
+        const issued = { ...token(user.id), purpose: 'email_verification' as const, email: 'new@example.com' };
+        const coded = { ...issued, codeHash: 'c'.repeat(64) };
+        await store.issueOneTimeToken(coded, budget);
+        // A token of one purpose is never spent as another.
+        expect(await store.consumeOneTimeToken(coded.tokenHash, 'password_reset', at(1))).toBeNull();
+        expect(await store.consumeOneTimeCode(user.id, 'email_verification', 'c'.repeat(64), at(1), 5)).toEqual({
+          userId: user.id,
+          email: 'new@example.com',
+        });
+        // Spent by its code: neither the code nor the link works again.
+        expect(await store.consumeOneTimeCode(user.id, 'email_verification', 'c'.repeat(64), at(2), 5)).toBeNull();
+        expect(await store.consumeOneTimeToken(coded.tokenHash, 'email_verification', at(2))).toBeNull();
+        const linked = { ...token(user.id, at(3)), purpose: 'email_verification' as const, email: 'new@example.com' };
+        await store.issueOneTimeToken(linked, { ...budget, since: at(-60) });
+        expect(await store.consumeOneTimeToken(linked.tokenHash, 'email_verification', at(4))).toEqual({
+          userId: user.id,
+          email: 'new@example.com',
+        });
+      });
+
+      it('consumeOneTimeCode(): wrong codes count, the last allowed miss voids the token, even concurrently', async () => {
+        const [ada, bob] = [await store.createUser(newUser()), await store.createUser(newUser())];
+        const right = 'd'.repeat(64);
+        const issue = (userId: string) =>
+          store.issueOneTimeToken(
+            { ...token(userId), purpose: 'email_verification' as const, email: 'x@example.com', codeHash: right },
+            budget,
+          );
+        await issue(ada.id);
+        await issue(bob.id);
+        // Another user's code never spends yours.
+        expect(await store.consumeOneTimeCode(bob.id, 'email_verification', 'e'.repeat(64), at(1), 3)).toBeNull();
+        const guesses = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.consumeOneTimeCode(ada.id, 'email_verification', `${i}`.padStart(64, 'f'), at(1), 3),
+          ),
+        );
+        expect(guesses.every((g) => g === null)).toBe(true);
+        // Three misses in all voided it: the right code is too late now.
+        expect(await store.consumeOneTimeCode(ada.id, 'email_verification', right, at(2), 3)).toBeNull();
+        // Bob had one miss of three: his right code still works, and not after expiry for anyone.
+        expect(await store.consumeOneTimeCode(bob.id, 'email_verification', right, at(2), 3)).toEqual({
+          userId: bob.id,
+          email: 'x@example.com',
+        });
+        const late = await store.createUser(newUser());
+        await issue(late.id);
+        expect(await store.consumeOneTimeCode(late.id, 'email_verification', right, at(31), 3)).toBeNull();
+        expect(await store.consumeOneTimeCode('not-a-uuid', 'email_verification', right, at(1), 3)).toBeNull();
       });
     });
 

@@ -123,6 +123,7 @@ describe('the contract checker of test/support/openapi-contract.ts', () => {
     username: 'alice',
     role: 'regular',
     email: null,
+    email_verified: false,
     profile_picture_url: null,
     yapcoin_balance: 0,
     is_active: true,

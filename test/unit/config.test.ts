@@ -83,6 +83,8 @@ describe('loadConfig defaults', () => {
       },
       auditRetentionDays: 90,
       resetTokenMinutes: 30,
+      emailVerificationMinutes: 60,
+      requireEmailVerification: false,
       requestTimeoutSeconds: 30,
       requestDeadlineSeconds: 10,
       healthTimeoutSeconds: 2,

@@ -21,6 +21,7 @@ const record = (): UserRecord => ({
   passwordHash: '$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA',
   role: 'regular',
   email: 'ada@example.com',
+  emailVerified: true,
   profilePictureUrl: 'https://example.com/ada.png',
   yapcoinBalance: 12,
   isActive: true,
@@ -37,6 +38,7 @@ describe('wire mapping (src/http/wire.ts)', () => {
       username: 'ada',
       role: 'regular',
       email: 'ada@example.com',
+      email_verified: true,
       profile_picture_url: 'https://example.com/ada.png',
       yapcoin_balance: 12,
       is_active: true,
@@ -142,6 +144,7 @@ describe('wire mapping (src/http/wire.ts)', () => {
       metadata: undefined,
     });
     expect(fromAdminUpdateBody({ is_active: true, role: 'admin' })).toMatchObject({ isActive: true, role: 'admin' });
+    expect(fromAdminUpdateBody({ email_verified: true })).toMatchObject({ emailVerified: true });
     expect(fromListUsersQuery({ skip: 0, limit: 10, q: '', is_active: false })).toEqual({
       skip: 0,
       limit: 10,

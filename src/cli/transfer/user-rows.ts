@@ -65,6 +65,8 @@ export function rowToUser(raw: Record<string, unknown>, now: Date): RowCheck {
         passwordHash: text(raw.password_hash, 'password_hash', 255, true) ?? '',
         role: role(raw.role),
         email: text(raw.email, 'email', 255, false),
+        // The users table holds no confirmation (verified_emails does): a copied address is unconfirmed.
+        emailVerified: false,
         profilePictureUrl: text(raw.profile_picture_url, 'profile_picture_url', 500, false),
         yapcoinBalance: balance(raw.yapcoin_balance),
         isActive: active(raw.is_active),

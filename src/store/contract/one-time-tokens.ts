@@ -1,10 +1,11 @@
 /**
  * The one-time tokens facet of the storage contract: secrets mailed to a user (a password reset
- * link now; email verification later), kept only as their SHA-256, spent at most once.
+ * link, an email verification link with its short code), kept only as their SHA-256, spent at
+ * most once.
  */
 
 /** What a token is for: a token of one purpose is never accepted for another. */
-export type TokenPurpose = 'password_reset';
+export type TokenPurpose = 'password_reset' | 'email_verification';
 
 export interface NewOneTimeToken {
   userId: string;
@@ -13,6 +14,17 @@ export interface NewOneTimeToken {
   tokenHash: string;
   createdAt: Date;
   expiresAt: Date;
+  /** The address the token confirms (email verification); null or absent otherwise. */
+  email?: string | null;
+  /** SHA-256 hex of a short code that may be typed instead of following the link. */
+  codeHash?: string | null;
+}
+
+/** What spending a token gives back. */
+export interface SpentToken {
+  userId: string;
+  /** The address the token was issued to confirm, when it was. */
+  email: string | null;
 }
 
 /** A per-user budget: at most `max` tokens of this purpose issued since `since`. */
@@ -33,7 +45,20 @@ export interface OneTimeTokensStore {
    * Atomically marks the token used when it is of this purpose, unused and unexpired at `now`,
    * and returns its user's id; null otherwise (of two concurrent calls exactly one wins).
    */
-  consumeOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  consumeOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<SpentToken | null>;
+  /**
+   * Spends the user's live token of this purpose by its short code, atomically: a match marks it
+   * used and returns it; a wrong code counts one failed attempt, and the `maxAttempts`-th wrong
+   * one voids the token (so a short code can be guessed only a few times). Null when nothing
+   * matched (no live token with a code, or a wrong code).
+   */
+  consumeOneTimeCode(
+    userId: string,
+    purpose: TokenPurpose,
+    codeHash: string,
+    now: Date,
+    maxAttempts: number,
+  ): Promise<SpentToken | null>;
   /** Voids every unused token of the user (of one purpose, or all); returns how many. */
   voidOneTimeTokens(userId: string, now: Date, purpose?: TokenPurpose): Promise<number>;
   /**

@@ -10,6 +10,8 @@ export interface UserRecord {
   passwordHash: string;
   role: Role;
   email: string | null;
+  /** Whether `email` (this very address) was confirmed; false without an email. */
+  emailVerified: boolean;
   profilePictureUrl: string | null;
   yapcoinBalance: number;
   isActive: boolean;
@@ -40,6 +42,11 @@ export interface UserPatch {
   passwordHash?: string;
   role?: Role;
   email?: string | null;
+  /**
+   * Marks the email (as it is after this patch) confirmed, or not. A changed email is never
+   * verified unless the same patch says so: the confirmation belongs to one address.
+   */
+  emailVerified?: boolean;
   profilePictureUrl?: string | null;
   isActive?: boolean;
   metadata?: Metadata;

@@ -1,9 +1,13 @@
 /** The one-time tokens facet in process memory (src/store/contract/one-time-tokens.ts). */
+import { timingSafeEqual } from 'node:crypto';
 import type { NewOneTimeToken, OneTimeTokensStore } from '../contract/one-time-tokens.js';
 
 interface Entry extends NewOneTimeToken {
   usedAt: Date | null;
+  failedAttempts: number;
 }
+
+const spent = (entry: Entry) => ({ userId: entry.userId, email: entry.email ?? null });
 
 /** The facet, plus the cascade the users facet calls when it deletes a user. */
 export interface MemoryOneTimeTokens extends OneTimeTokensStore {
@@ -40,7 +44,7 @@ export function createMemoryOneTimeTokens(userExists: (userId: string) => Promis
       }
       if (issued >= budget.max) return false;
       voidOf(token.userId, token.createdAt, token.purpose);
-      byHash.set(token.tokenHash, { ...token, usedAt: null });
+      byHash.set(token.tokenHash, { ...token, usedAt: null, failedAttempts: 0 });
       return true;
     },
 
@@ -48,7 +52,21 @@ export function createMemoryOneTimeTokens(userExists: (userId: string) => Promis
       const entry = byHash.get(tokenHash);
       if (!entry || entry.purpose !== purpose || entry.usedAt !== null || entry.expiresAt <= now) return null;
       entry.usedAt = now;
-      return { userId: entry.userId };
+      return spent(entry);
+    },
+
+    async consumeOneTimeCode(userId, purpose, codeHash, now, maxAttempts) {
+      for (const entry of byHash.values()) {
+        const live = entry.userId === userId && entry.purpose === purpose && entry.usedAt === null;
+        if (!live || entry.expiresAt <= now || !entry.codeHash) continue;
+        if (sameHash(entry.codeHash, codeHash)) {
+          entry.usedAt = now;
+          return spent(entry);
+        }
+        entry.failedAttempts += 1;
+        if (entry.failedAttempts >= maxAttempts) entry.usedAt = now;
+      }
+      return null;
     },
 
     async voidOneTimeTokens(userId, now, purpose) {
@@ -70,4 +88,9 @@ export function createMemoryOneTimeTokens(userExists: (userId: string) => Promis
       for (const [hash, entry] of byHash) if (entry.userId === userId) byHash.delete(hash);
     },
   };
+}
+
+/** Hex digests of equal length, compared in constant time like every secret-derived value. */
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

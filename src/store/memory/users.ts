@@ -27,6 +27,13 @@ export function createMemoryUsers({ now, onDelete }: MemoryUsersOptions): UsersS
   const users = new Map<string, UserRecord>();
   const idByUsername = new Map<string, string>();
   const idByEmail = new Map<string, string>();
+  /** userId → the confirmed address in lower case (the verified_emails table of PostgreSQL). */
+  const verifiedEmail = new Map<string, string>();
+  /** As PostgreSQL derives it: verified while the confirmed address is the current one. */
+  const copy = (user: UserRecord): UserRecord => {
+    const verified = verifiedEmail.get(user.id);
+    return { ...copyRecord(user), emailVerified: verified !== undefined && verified === user.email?.toLowerCase() };
+  };
 
   const countActiveAdmins = () => {
     let count = 0;
@@ -84,8 +91,10 @@ export function createMemoryUsers({ now, onDelete }: MemoryUsersOptions): UsersS
       }
       if (oldEmail !== null) idByEmail.delete(oldEmail);
       if (newEmail !== null) idByEmail.set(newEmail, id);
-      const { metadata, ...rest } = patch;
+      const { metadata, emailVerified, ...rest } = patch;
       Object.assign(user, withoutUndefined(rest));
+      if (emailVerified === true && user.email !== null) verifiedEmail.set(id, user.email.toLowerCase());
+      if (emailVerified === false) verifiedEmail.delete(id);
       if (metadata !== undefined) user.metadata = structuredClone(metadata);
       user.updatedAt = now();
       return copy(user);
@@ -96,6 +105,7 @@ export function createMemoryUsers({ now, onDelete }: MemoryUsersOptions): UsersS
       if (!user) return false;
       if (demotesActiveAdmin(user, null)) refuseLastAdmin(countActiveAdmins());
       users.delete(id);
+      verifiedEmail.delete(id);
       idByUsername.delete(user.username.toLowerCase());
       if (user.email !== null) idByEmail.delete(user.email.toLowerCase());
       onDelete(id);
@@ -143,7 +153,7 @@ export function createMemoryUsers({ now, onDelete }: MemoryUsersOptions): UsersS
 }
 
 /** Records leave the store as copies, so no caller can change what the next one reads. */
-function copy(user: UserRecord): UserRecord {
+function copyRecord(user: UserRecord): UserRecord {
   return {
     ...user,
     createdAt: new Date(user.createdAt),

@@ -20,6 +20,13 @@ const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 
 const COLUMNS = `id, username, password_hash, role, email, profile_picture_url, yapcoin_balance, is_active,
   created_at, updated_at, metadata`;
+/**
+ * What every read returns: the columns plus whether the current email is the confirmed one
+ * (migration 0011: verified_emails keeps the confirmed address, so a changed email reads as
+ * unverified by itself). A primary-key probe per row.
+ */
+const READ = `${COLUMNS}, EXISTS (SELECT 1 FROM verified_emails v
+    WHERE v.user_id = users.id AND v.email = lower(users.email)) AS email_verified`;
 const FILTER = `($1::text IS NULL OR username ILIKE $1 ESCAPE '\\' OR email ILIKE $1 ESCAPE '\\')
   AND ($2::text IS NULL OR role = $2)
   AND ($3::boolean IS NULL OR is_active = $3)`;
@@ -28,14 +35,14 @@ const SQL = {
   insert: {
     text: `INSERT INTO users (${COLUMNS})
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${utc(9)}, ${utc(10)}, $11::jsonb)
-      RETURNING ${COLUMNS}`,
+      RETURNING ${READ}`,
     secretParams: [3],
   },
-  byId: { text: `SELECT ${COLUMNS} FROM users WHERE id = $1` },
-  byUsername: { text: `SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)` },
+  byId: { text: `SELECT ${READ} FROM users WHERE id = $1` },
+  byUsername: { text: `SELECT ${READ} FROM users WHERE lower(username) = lower($1)` },
   byLogin: {
     // A username match wins over an email match.
-    text: `SELECT ${COLUMNS} FROM users
+    text: `SELECT ${READ} FROM users
       WHERE lower(username) = lower($1) OR ($2::boolean AND lower(email) = lower($1))
       ORDER BY lower(username) = lower($1) DESC LIMIT 1`,
   },
@@ -55,11 +62,18 @@ const SQL = {
         metadata = coalesce($10::jsonb, metadata),
         updated_at = ${utc(11)}
       WHERE id = $1
-      RETURNING ${COLUMNS}`,
+      RETURNING ${READ}`,
     secretParams: [3],
   },
+  // The confirmed address becomes the current one (an email change confirmed, an admin's word).
+  markVerified: {
+    text: `INSERT INTO verified_emails (user_id, email, verified_at)
+      SELECT id, lower(email), $2 FROM users WHERE id = $1 AND email IS NOT NULL
+      ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, verified_at = excluded.verified_at`,
+  },
+  unmarkVerified: { text: 'DELETE FROM verified_emails WHERE user_id = $1' },
   delete: { text: 'DELETE FROM users WHERE id = $1' }, // sessions and their tokens go by ON DELETE CASCADE
-  list: { text: `SELECT ${COLUMNS} FROM users WHERE ${FILTER} ORDER BY created_at, id OFFSET $4 LIMIT $5` },
+  list: { text: `SELECT ${READ} FROM users WHERE ${FILTER} ORDER BY created_at, id OFFSET $4 LIMIT $5` },
   count: { text: `SELECT count(*)::int AS n FROM users WHERE ${FILTER}` },
   addToBalance: {
     // Atomic: the check and the change are one row update, so concurrent calls lose nothing.
@@ -90,6 +104,7 @@ interface UserRow {
   created_at: Date | null;
   updated_at: Date | null;
   metadata: Record<string, unknown> | null;
+  email_verified: boolean;
 }
 
 /** Rows of users written by other tools may hold the seed's NULLs; they read as the defaults (inactive if unknown). */
@@ -100,6 +115,7 @@ function toUser(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     role: row.role as Role,
     email: row.email,
+    emailVerified: row.email_verified === true,
     profilePictureUrl: row.profile_picture_url,
     yapcoinBalance: row.yapcoin_balance ?? 0,
     isActive: row.is_active === true,
@@ -179,7 +195,13 @@ export function createPostgresUsers(db: Executor, now: Clock): UsersStore {
             patch.metadata === undefined ? null : JSON.stringify(patch.metadata),
             now().toISOString(),
           ]);
-          return toUser(one(updated.rows));
+          if (patch.emailVerified === undefined) return toUser(one(updated.rows));
+          await tx.query(patch.emailVerified ? SQL.markVerified : SQL.unmarkVerified, [
+            id,
+            ...(patch.emailVerified ? [now().toISOString()] : []),
+          ]);
+          const reread = await tx.query<UserRow>(SQL.byId, [id]);
+          return toUser(one(reread.rows));
         },
         { attempts: TRANSACTION_ATTEMPTS },
       );
