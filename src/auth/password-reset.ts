@@ -98,7 +98,8 @@ export class PasswordReset {
     const revoked = await store.revokeUserSessions(user.id, 'password-reset', now);
     await store.voidOneTimeTokens(user.id, now);
     // Proof of the mailbox is as good as the password: a lockout from guessing ends with it.
-    await store.clearLoginFailures(throttleKeys(user.username, null).account);
+    // Through the throttle, so this process's cached lock of the account goes too.
+    await this.#deps.throttle.clear(throttleKeys(user.username, null).account);
     await recordEvent(this.#deps, 'password.reset', user, context, { sessions_revoked: revoked });
     if (user.email && this.#options.mailer) {
       this.#options.mailer.send({ to: user.email, template: 'password-changed', values: { username: user.username } });

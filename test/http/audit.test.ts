@@ -104,6 +104,7 @@ describe.each(BACKENDS)('audit trail (%s store)', (backend) => {
     // A rotating refresh is routine and not recorded; a reused refresh token is.
     expect(summary).toEqual([
       ['register', null],
+      ['email.verification_request', 'registration'],
       ['login.success', null],
       ['login.failure', 'wrong-password'],
       ['refresh.reuse', null],

@@ -41,6 +41,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
         [
           'created_at',
           'email',
+          'email_verified',
           'id',
           'is_active',
           'metadata',
