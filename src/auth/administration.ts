@@ -20,6 +20,7 @@ import {
   validateProfile,
 } from './accounts.js';
 import type { UseCaseDeps } from './deps.js';
+import type { SessionNotices } from './session-notices.js';
 import type { SignIn } from './sign-in.js';
 import type { AdminChanges, AuditQueryInput, NewAccount, UserListQuery } from './types.js';
 
@@ -37,10 +38,12 @@ function balanceTooLarge() {
 export class Administration {
   readonly #deps: UseCaseDeps;
   readonly #signIn: SignIn;
+  readonly #notices: SessionNotices | null;
 
-  constructor(deps: UseCaseDeps, signIn: SignIn) {
+  constructor(deps: UseCaseDeps, signIn: SignIn, notices: SessionNotices | null = null) {
     this.#deps = deps;
     this.#signIn = signIn;
+    this.#notices = notices;
   }
 
   /** VALIDATION_ERROR for a skip or limit no store could page by (the schema's coercion lets "Infinity" through). */
@@ -107,6 +110,7 @@ export class Administration {
     const user = await this.getUser(username);
     const count = await this.#deps.store.revokeUserSessions(user.id, 'admin-revoked', this.#deps.now());
     await recordEvent(this.#deps, 'tokens.revoke', user, context, { by: actorName(context.actor), sessions: count });
+    this.#notices?.allSessionsEnded(user, count);
     return count;
   }
 

@@ -77,6 +77,9 @@ export async function createService(
     auditRetentionDays: config.auditRetentionDays,
     mailer,
     resetTokenMinutes: config.resetTokenMinutes,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    sessionMaxDays: config.sessionMaxDays,
+    notifyNewAddress: config.notifyNewAddress,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });
