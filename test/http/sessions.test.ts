@@ -17,11 +17,14 @@ import {
   register,
   startGatekeeper,
   type TestGatekeeper,
-  type Tokens,
+  type Tokens as LoginTokens,
 } from '../support/app.js';
 import { testClock, type TestClock } from '../support/clock.js';
 
 const DAY = 86_400;
+
+/** The token response, with the refresh token's lifetime these tests check. */
+type Tokens = LoginTokens & { refresh_expires_in?: number };
 
 interface SessionBody {
   id: string;
@@ -339,7 +342,7 @@ describe.each(BACKENDS)('sessions (%s store)', (backend) => {
       const name = fresh('forever');
       await register(gk.app, name);
       const loginAt = clock.now().getTime();
-      let tokens = await login(gk.app, name);
+      let tokens = (await login(gk.app, name)) as Tokens;
       expect(tokens.refresh_expires_in).toBe(7 * DAY);
       for (let day = 6; day < 30; day += 6) {
         clock.set(new Date(loginAt + day * DAY * 1000));
@@ -381,7 +384,7 @@ describe('settings of the windows', () => {
     const gk = await startGatekeeper('memory', { GATEKEEPER_SESSION_MAX_DAYS: '2' }, { now: clock.now });
     try {
       await register(gk.app, 'short_user');
-      const tokens = await login(gk.app, 'short_user');
+      const tokens = (await login(gk.app, 'short_user')) as Tokens;
       expect(tokens.refresh_expires_in).toBe(2 * DAY);
       clock.advance(2 * DAY);
       expectError(await refresh(gk.app, tokens.refresh_token), 401, 'INVALID_REFRESH_TOKEN');
