@@ -78,6 +78,15 @@ export interface Config {
    * takes effect only once the new address is confirmed.
    */
   requireEmailVerification: boolean;
+  /**
+   * GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS, default 10 (0 = off): a rotated refresh token presented
+   * again this soon after its rotation gets the session's current pair instead of ending it.
+   */
+  refreshReuseGraceSeconds: number;
+  /** GATEKEEPER_SESSION_MAX_DAYS, default 30: a session ends this long after its login, however often refreshed. */
+  sessionMaxDays: number;
+  /** GATEKEEPER_NOTIFY_NEW_ADDRESS, default false: mail the user on a login from an address none of their sessions had. */
+  notifyNewAddress: boolean;
   /** GATEKEEPER_REQUEST_TIMEOUT_SECONDS, default 30. */
   requestTimeoutSeconds: number;
   /**
@@ -282,6 +291,10 @@ export function loadConfig(env: Env = process.env): Config {
     resetTokenMinutes: read.whole('GATEKEEPER_RESET_TOKEN_MINUTES', 30, 1),
     emailVerificationMinutes: read.whole('GATEKEEPER_EMAIL_VERIFICATION_MINUTES', 60, 1, 10_080),
     requireEmailVerification: read.bool('GATEKEEPER_REQUIRE_EMAIL_VERIFICATION', false),
+    // Past a few minutes a "grace" window is no longer about two tabs refreshing at once.
+    refreshReuseGraceSeconds: read.whole('GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS', 10, 0, 300),
+    sessionMaxDays: read.whole('GATEKEEPER_SESSION_MAX_DAYS', 30, 1, 3650),
+    notifyNewAddress: read.bool('GATEKEEPER_NOTIFY_NEW_ADDRESS', false),
     requestTimeoutSeconds: read.positive('GATEKEEPER_REQUEST_TIMEOUT_SECONDS', 30),
     requestDeadlineSeconds: read.positive('GATEKEEPER_REQUEST_DEADLINE_SECONDS', 10),
     healthTimeoutSeconds: read.positive('GATEKEEPER_HEALTH_TIMEOUT_SECONDS', 2),

@@ -28,6 +28,8 @@ export type Actor = UserActor | OperatorActor;
 export interface RequestContext {
   /** The client address (Fastify's request.ip, which honours GATEKEEPER_TRUST_PROXY). */
   ip?: string | null;
+  /** The client's User-Agent header, recorded (bounded) with a new login session. */
+  userAgent?: string | null;
   /** Who acts, when that is someone else than the account concerned (admin routes, the CLI). */
   actor?: Actor | null;
 }

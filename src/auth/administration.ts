@@ -22,6 +22,7 @@ import {
 import type { UseCaseDeps } from './deps.js';
 import type { EmailVerification } from './email-verification.js';
 import { sameEmail } from './profile.js';
+import type { SessionNotices } from './session-notices.js';
 import type { SignIn } from './sign-in.js';
 import type { AdminChanges, AuditQueryInput, NewAccount, UserListQuery } from './types.js';
 
@@ -40,11 +41,18 @@ export class Administration {
   readonly #deps: UseCaseDeps;
   readonly #signIn: SignIn;
   readonly #verification: EmailVerification;
+  readonly #notices: SessionNotices | null;
 
-  constructor(deps: UseCaseDeps, signIn: SignIn, verification: EmailVerification) {
+  constructor(
+    deps: UseCaseDeps,
+    signIn: SignIn,
+    verification: EmailVerification,
+    notices: SessionNotices | null = null,
+  ) {
     this.#deps = deps;
     this.#signIn = signIn;
     this.#verification = verification;
+    this.#notices = notices;
   }
 
   /** VALIDATION_ERROR for a skip or limit no store could page by (the schema's coercion lets "Infinity" through). */
@@ -123,6 +131,7 @@ export class Administration {
     const user = await this.getUser(username);
     const count = await this.#deps.store.revokeUserSessions(user.id, 'admin-revoked', this.#deps.now());
     await recordEvent(this.#deps, 'tokens.revoke', user, context, { by: actorName(context.actor), sessions: count });
+    this.#notices?.allSessionsEnded(user, count);
     return count;
   }
 

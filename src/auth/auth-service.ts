@@ -11,6 +11,7 @@
  *   introspection.ts   RFC 7662: client authentication and the state of a token
  *   password-reset.ts  forgot password: a mailed one-time link, and the reset with it
  *   email-verification.ts  confirming an email address (link or code), confirmed email changes
+ *   sessions.ts        a user's sessions: list and end them; an admin's view of them
  *
  * Methods stay flat (service.updateUser, not service.admin.updateUser), so callers
  * did not change when the areas moved out.
@@ -32,6 +33,8 @@ import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenanc
 import { EmailVerification } from './email-verification.js';
 import { PasswordReset, type ForgotRequest } from './password-reset.js';
 import { Profile } from './profile.js';
+import { SessionNotices } from './session-notices.js';
+import { Sessions } from './sessions.js';
 import { SignIn } from './sign-in.js';
 import type {
   AdminChanges,
@@ -39,6 +42,7 @@ import type {
   NewAccount,
   Principal,
   ProfileChanges,
+  SessionInfo,
   TokenPair,
   UserListQuery,
 } from './types.js';
@@ -66,6 +70,7 @@ export class AuthService {
   readonly #introspection: Introspection;
   readonly #passwordReset: PasswordReset;
   readonly #emailVerification: EmailVerification;
+  readonly #sessions: Sessions;
   readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
@@ -76,9 +81,14 @@ export class AuthService {
       tokenMinutes: options.emailVerificationMinutes ?? 60,
       required: options.requireEmailVerification ?? false,
     });
-    this.#signIn = new SignIn(deps, this.#emailVerification);
+    const notices = new SessionNotices(deps, {
+      mailer: options.mailer ?? null,
+      notifyNewAddress: options.notifyNewAddress ?? false,
+    });
+    this.#signIn = new SignIn(deps, this.#emailVerification, notices);
     this.#profile = new Profile(deps, this.#emailVerification);
-    this.#admin = new Administration(deps, this.#signIn, this.#emailVerification);
+    this.#admin = new Administration(deps, this.#signIn, this.#emailVerification, notices);
+    this.#sessions = new Sessions(deps);
     this.#maintenance = new Maintenance(deps);
     this.#clients = new Clients(deps);
     this.#introspection = new Introspection(deps, this.#signIn);
@@ -114,6 +124,23 @@ export class AuthService {
   /** Ends the principal's session (and the given refresh token's, when it is theirs). */
   logout(principal: Principal, refreshToken?: string, context: RequestContext = {}): Promise<void> {
     return this.#signIn.logout(principal, refreshToken, context);
+  }
+
+  // --- sessions (sessions.ts) -----------------------------------------------------------------
+
+  /** The principal's live sessions, oldest first; `current` marks the one of their token. */
+  listSessions(principal: Principal): Promise<SessionInfo[]> {
+    return this.#sessions.listOwn(principal);
+  }
+
+  /** Ends one of the principal's own sessions everywhere; SESSION_NOT_FOUND for any other id. */
+  revokeSession(principal: Principal, sessionId: string, context: RequestContext = {}): Promise<void> {
+    return this.#sessions.revokeOwn(principal, sessionId, context);
+  }
+
+  /** The live sessions of the user of that name (admin authority is the caller's check); USER_NOT_FOUND. */
+  listUserSessions(username: string, currentSessionId: string | null = null): Promise<SessionInfo[]> {
+    return this.#sessions.listOfUser(username, currentSessionId);
   }
 
   // --- the user's own account (profile.ts) ----------------------------------------------------

@@ -48,6 +48,12 @@ export interface AuthServiceOptions {
   emailVerificationMinutes?: number;
   /** GATEKEEPER_REQUIRE_EMAIL_VERIFICATION; default false. */
   requireEmailVerification?: boolean;
+  /** GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS: how long a rotated refresh token still gets the current pair; default 10, 0 = off. */
+  refreshReuseGraceSeconds?: number;
+  /** GATEKEEPER_SESSION_MAX_DAYS: a session's absolute lifetime from its login; default 30. */
+  sessionMaxDays?: number;
+  /** GATEKEEPER_NOTIFY_NEW_ADDRESS: mail the user on a login from an address not seen for them; default false. */
+  notifyNewAddress?: boolean;
   now?: () => Date;
   log?: ServiceLog;
 }
@@ -59,6 +65,9 @@ export interface UseCaseDeps {
   tokens: AccessTokens;
   passwordPolicy: PasswordPolicyName;
   refreshTokenDays: number;
+  /** Seconds; 0: every second presentation of a rotated refresh token is reuse. */
+  refreshReuseGraceSeconds: number;
+  sessionMaxDays: number;
   allowRegistration: boolean;
   auditRetentionDays: number;
   now: () => Date;
@@ -85,6 +94,8 @@ export function resolveDeps(options: AuthServiceOptions): UseCaseDeps {
     tokens: options.tokens,
     passwordPolicy: options.passwordPolicy,
     refreshTokenDays: options.refreshTokenDays,
+    refreshReuseGraceSeconds: options.refreshReuseGraceSeconds ?? 10,
+    sessionMaxDays: options.sessionMaxDays ?? 30,
     allowRegistration: options.allowRegistration,
     auditRetentionDays: options.auditRetentionDays ?? 90,
     now,

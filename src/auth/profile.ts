@@ -88,7 +88,7 @@ export class Profile {
         by: user.username,
         sessions_revoked: revoked,
       });
-      return await startSession(this.#deps, updated);
+      return await startSession(this.#deps, updated, context);
     } finally {
       ticket.release();
     }

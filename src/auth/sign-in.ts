@@ -6,23 +6,30 @@
 import { randomUUID } from 'node:crypto';
 import { GatekeeperError, invalidField } from '../errors.js';
 import { throttleKeys, ipKey } from '../security/throttle.js';
+import { LIMITS } from '../core/limits.js';
 import { hashRefreshToken, newRefreshToken } from '../security/tokens.js';
-import type { UserRecord } from '../store/store.js';
+import type { SessionRecord, UserRecord } from '../store/store.js';
 import { actorName, hasAdminAuthority, type RequestContext } from './actor.js';
 import { createAccount, recordEvent } from './accounts.js';
 import { subjectOf } from './audit-trail.js';
 import { DAY_MS, type UseCaseDeps } from './deps.js';
 import type { EmailVerification } from './email-verification.js';
+import { RefreshChain } from './refresh-grace.js';
+import type { SessionNotices } from './session-notices.js';
 import type { NewAccount, Principal, TokenPair } from './types.js';
 
 /** The sign-in use cases; AuthService delegates to them. */
 export class SignIn {
   readonly #deps: UseCaseDeps;
   readonly #verification: EmailVerification;
+  readonly #chain: RefreshChain;
+  readonly #notices: SessionNotices | null;
 
-  constructor(deps: UseCaseDeps, verification: EmailVerification) {
+  constructor(deps: UseCaseDeps, verification: EmailVerification, notices: SessionNotices | null = null) {
     this.#deps = deps;
     this.#verification = verification;
+    this.#chain = new RefreshChain(deps);
+    this.#notices = notices;
   }
 
   /**
@@ -118,7 +125,7 @@ export class SignIn {
           'Confirm your email address first: follow the link in the verification mail (a new one is on its way).',
         );
       }
-      const tokens = await startSession(this.#deps, user);
+      const tokens = await this.#startLoginSession(user, context);
       await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
       return tokens;
     } finally {
@@ -126,10 +133,15 @@ export class SignIn {
     }
   }
 
+  /**
+   * Rotates `refreshToken`. Presented again within the grace window of its rotation (two tabs at
+   * once), it gets the session's current pair instead (refresh-grace.ts); later, it is reuse.
+   * The new token's expiry never passes the session's absolute end (GATEKEEPER_SESSION_MAX_DAYS).
+   */
   async refresh(refreshToken: string, context: RequestContext = {}): Promise<TokenPair> {
     const { store } = this.#deps;
     const now = this.#deps.now();
-    const newToken = newRefreshToken();
+    const newToken = await this.#chain.successor(refreshToken);
     const expiresAt = new Date(now.getTime() + this.#deps.refreshTokenDays * DAY_MS);
     const result = await store.rotateRefreshToken(
       hashRefreshToken(refreshToken),
@@ -138,6 +150,8 @@ export class SignIn {
       now,
     );
     if (result.status === 'reused') {
+      const current = await this.#chain.current(refreshToken, result.session.id, result.usedAt, now);
+      if (current) return this.#continueSession(result.session, current.token, current.expiresAt, now);
       // A rotated token came back: someone holds a copy. End the whole login session for everyone.
       await store.revokeSession(result.session.id, 'refresh-token-reuse', now);
       this.#deps.log?.warn({ userId: result.session.userId, sessionId: result.session.id }, 'refresh token reuse');
@@ -153,13 +167,29 @@ export class SignIn {
       throw invalidRefreshToken();
     }
     if (result.status === 'invalid') throw invalidRefreshToken();
-    const user = await store.getUserById(result.session.userId);
+    return this.#continueSession(result.session, newToken, result.session.expiresAt, now);
+  }
+
+  /** The pair of a refreshed session, if its user may still have one. */
+  async #continueSession(session: SessionRecord, refreshToken: string, refreshExpiresAt: Date, now: Date) {
+    const user = await this.#deps.store.getUserById(session.userId);
     if (!user || !user.isActive) {
-      await store.revokeSession(result.session.id, 'user-inactive', now);
+      await this.#deps.store.revokeSession(session.id, 'user-inactive', now);
       throw invalidRefreshToken();
     }
     // The session's createdAt is its password login: a refresh carries that time on, it does not renew it.
-    return tokenPair(this.#deps, user, result.session.id, newToken, now, result.session.createdAt);
+    return tokenPair(this.#deps, user, session.id, refreshToken, now, session.createdAt, refreshExpiresAt);
+  }
+
+  /** A login's session, and the new-address notice when it is one (asked before the session is stored). */
+  async #startLoginSession(user: UserRecord, context: RequestContext): Promise<TokenPair> {
+    const ip = context.ip ?? null;
+    const newAddress = (await this.#notices?.isNewAddress(user, ip)) ?? false;
+    const tokens = await startSession(this.#deps, user, context);
+    if (newAddress && ip !== null) {
+      this.#notices?.newAddress(user, ip, boundedUserAgent(context.userAgent), this.#deps.now());
+    }
+    return tokens;
   }
 
   /** Verifies an access token and checks that its session and user are still good. */
@@ -200,8 +230,16 @@ export class SignIn {
   }
 }
 
-/** Starts a login session for `user` and gives its first token pair. */
-export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise<TokenPair> {
+/**
+ * Starts a login session for `user` and gives its first token pair. The session remembers where
+ * it came from (`context`: address and user agent, bounded) and ends GATEKEEPER_SESSION_MAX_DAYS
+ * from now at the latest.
+ */
+export async function startSession(
+  deps: UseCaseDeps,
+  user: UserRecord,
+  context: RequestContext = {},
+): Promise<TokenPair> {
   const now = deps.now();
   const refreshToken = newRefreshToken();
   const session = await deps.store.createSession({
@@ -210,8 +248,28 @@ export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise
     refreshTokenHash: hashRefreshToken(refreshToken),
     createdAt: now,
     expiresAt: new Date(now.getTime() + deps.refreshTokenDays * DAY_MS),
+    absoluteExpiresAt: new Date(now.getTime() + deps.sessionMaxDays * DAY_MS),
+    ip: bounded(context.ip, LIMITS.sessionIpMax),
+    userAgent: boundedUserAgent(context.userAgent),
   });
-  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt);
+  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt, session.expiresAt);
+}
+
+/**
+ * A header value as a session keeps it: control characters dropped (PostgreSQL refuses NUL in
+ * text), at most `max` characters (code points, as VARCHAR counts them), null when nothing is left.
+ */
+function bounded(value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  // Cut first (by code units, cheap), so a huge header costs no more than its first part.
+  // eslint-disable-next-line no-control-regex
+  const clean = value.slice(0, max * 2).replace(/[\u0000-\u001f\u007f]/g, '');
+  const kept = Array.from(clean).slice(0, max).join('');
+  return kept === '' ? null : kept;
+}
+
+function boundedUserAgent(userAgent: string | null | undefined): string | null {
+  return bounded(userAgent, LIMITS.sessionUserAgentMax);
 }
 
 async function tokenPair(
@@ -221,13 +279,15 @@ async function tokenPair(
   refreshToken: string,
   now: Date,
   authTime: Date,
+  refreshExpiresAt: Date,
 ): Promise<TokenPair> {
   return {
     accessToken: await deps.tokens.issue(user, sessionId, now, authTime),
     refreshToken,
     tokenType: 'bearer',
     expiresInSeconds: deps.tokens.expiresInSeconds,
-    refreshExpiresInSeconds: deps.refreshTokenDays * 86_400,
+    // The token's own expiry, so it never points past the session's absolute end.
+    refreshExpiresInSeconds: Math.max(0, Math.floor((refreshExpiresAt.getTime() - now.getTime()) / 1000)),
   };
 }
 

@@ -66,3 +66,15 @@ export interface AuditQueryInput {
   since?: Date;
   limit: number;
 }
+
+/** One live login session as its user (or an admin) sees it: GET /auth/sessions. */
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  /** Whether it is the session of the token that asked. */
+  current: boolean;
+}

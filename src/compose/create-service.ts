@@ -79,6 +79,9 @@ export async function createService(
     resetTokenMinutes: config.resetTokenMinutes,
     emailVerificationMinutes: config.emailVerificationMinutes,
     requireEmailVerification: config.requireEmailVerification,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    sessionMaxDays: config.sessionMaxDays,
+    notifyNewAddress: config.notifyNewAddress,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });

@@ -4,6 +4,7 @@ export const AUDIT_EVENTS = [
   'login.success',
   'login.failure',
   'logout',
+  'session.revoke',
   'refresh.reuse',
   'password.change',
   'password.reset_request',

@@ -14,6 +14,10 @@ export const LIMITS = Object.freeze({
   metadataMaxBytes: 16 * 1024,
   /** Objects and arrays inside metadata nest at most this deep (the top-level object is 1). */
   metadataMaxDepth: 32,
+  /** What a session keeps of its login's User-Agent header (`sessions.user_agent` is VARCHAR(512)). */
+  sessionUserAgentMax: 512,
+  /** `sessions.ip` is VARCHAR(64): an IPv6 address with a zone fits. */
+  sessionIpMax: 64,
 });
 
 /** A UUID in its text form, any case (user ids, session ids). */

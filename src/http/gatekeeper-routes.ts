@@ -17,6 +17,7 @@ import { emailVerificationRoutes } from './routes/email-verification.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { clientRoutes } from './routes/clients.js';
 import { introspectRoutes } from './routes/introspect.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { authHeaders } from './security-headers.js';
 import { addRequestDeadline } from './request-deadline.js';
@@ -86,6 +87,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   await app.register(authRoutes(service));
   await app.register(passwordResetRoutes(service));
   await app.register(emailVerificationRoutes(service));
+  await app.register(sessionRoutes(service));
   await app.register(userRoutes(service));
   await app.register(auditRoutes(service));
   await app.register(clientRoutes(service));

@@ -14,6 +14,7 @@ import type {
   NewClientInput,
   ProfileChanges,
   ServiceHealth,
+  SessionInfo,
   TokenPair,
   UserListQuery,
 } from '../auth/auth-service.js';
@@ -21,6 +22,7 @@ import type { AuditEventType } from '../core/audit-events.js';
 import { invalidField } from '../errors.js';
 import type { AuditEventRecord, OAuthClientRecord, UserRecord, UserStats } from '../store/store.js';
 import type { ClientSchema, CreateClientBody, IntrospectionResponse } from './client-schemas.js';
+import type { SessionSchema } from './session-schemas.js';
 import type {
   AdminCreateBody,
   AdminUpdateBody,
@@ -245,4 +247,17 @@ export function toIntrospectionResponse(result: IntrospectionResult): Static<typ
   if (!result.active) return { active: false };
   const { tokenType, ...claims } = result;
   return { ...claims, token_type: tokenType };
+}
+
+/** One session of GET /auth/sessions (and the admin's list). */
+export function toSessionResponse(session: SessionInfo): Static<typeof SessionSchema> {
+  return {
+    id: session.id,
+    created_at: session.createdAt.toISOString(),
+    last_used_at: session.lastUsedAt.toISOString(),
+    expires_at: session.expiresAt.toISOString(),
+    ip: session.ip,
+    user_agent: session.userAgent,
+    current: session.current,
+  };
 }

@@ -12,6 +12,8 @@ export const TEMPLATE_NAMES = [
   'password-changed',
   'email-verification',
   'email-change-notice',
+  'sessions-revoked',
+  'new-address-login',
   'test',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
@@ -90,6 +92,41 @@ const BUILT_IN: Record<TemplateName, TemplateText> = {
       '<p>Hello {{username}},</p>',
       '<p>The email address of your {{product}} account is being changed to {{newEmail}}.</p>',
       '<p>If this was not you, reset your password at once and contact your administrator.</p>',
+    ].join('\n'),
+  },
+  'sessions-revoked': {
+    subject: 'All your {{product}} sessions were signed out',
+    text: [
+      'Hello {{username}},',
+      '',
+      'Every session of your {{product}} account was signed out ({{count}} in all); sign in again to continue.',
+      'If you did not expect this, change your password and contact your administrator.',
+    ].join('\n'),
+    html: [
+      '<p>Hello {{username}},</p>',
+      '<p>Every session of your {{product}} account was signed out ({{count}} in all); sign in again to continue.</p>',
+      '<p>If you did not expect this, change your password and contact your administrator.</p>',
+    ].join('\n'),
+  },
+  'new-address-login': {
+    subject: 'New sign-in to your {{product}} account',
+    text: [
+      'Hello {{username}},',
+      '',
+      'Your {{product}} account was signed in to at {{time}} from an address not seen for it before:',
+      '',
+      'Address: {{ip}}',
+      'Browser or app: {{userAgent}}',
+      '',
+      'If this was you, nothing needs doing. If not, change your password at once and end that session',
+      'in your account page.',
+    ].join('\n'),
+    html: [
+      '<p>Hello {{username}},</p>',
+      '<p>Your {{product}} account was signed in to at {{time}} from an address not seen for it before:</p>',
+      '<ul><li>Address: {{ip}}</li><li>Browser or app: {{userAgent}}</li></ul>',
+      '<p>If this was you, nothing needs doing. If not, change your password at once and end that session',
+      'in your account page.</p>',
     ].join('\n'),
   },
   test: {

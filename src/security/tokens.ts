@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
 import { readAccessClaims, type AccessClaims } from '../core/access-claims.js';
 import { GatekeeperError } from '../errors.js';
@@ -163,6 +163,15 @@ export class AccessTokens {
 /** 256 random bits, URL-safe. Only its SHA-256 is stored. */
 export function newRefreshToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The token that replaces `token` at its rotation: HMAC-SHA256 under a server-side secret, so that
+ * presenting `token` again (a second tab, within the grace window) finds the same successor without
+ * the successor ever being stored. As unpredictable as a random token to anyone without the secret.
+ */
+export function successorRefreshToken(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(token).digest('base64url');
 }
 
 export function hashRefreshToken(token: string): string {

@@ -113,3 +113,8 @@ export function completeNewOAuthClient(input: NewOAuthClient): OAuthClientRecord
     createdBy: input.createdBy ?? null,
   };
 }
+
+/** A rotation's new expiry, never past the session's absolute end (GATEKEEPER_SESSION_MAX_DAYS). */
+export function clampToAbsoluteEnd(expiresAt: Date, absoluteExpiresAt: Date | null): Date {
+  return absoluteExpiresAt !== null && absoluteExpiresAt < expiresAt ? absoluteExpiresAt : expiresAt;
+}

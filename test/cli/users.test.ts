@@ -135,6 +135,36 @@ describe('gatekeeper users', { timeout: 120_000 }, () => {
     expect((await users(['unlock', 'nobody'])).stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
   });
 
+  it("sessions lists a user's live sessions (table and --json); unknown users are USER_NOT_FOUND", async () => {
+    const created = await users(['create', 'sessioned'], `${PASSWORD}\n`);
+    expect(created.code, created.stderr).toBe(0);
+    const res = await api.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { username: 'sessioned', password: PASSWORD },
+      remoteAddress: '198.51.100.61',
+      headers: { 'user-agent': 'cli-test-agent/2' },
+    });
+    expect(res.statusCode).toBe(200);
+    const listed = await users(['sessions', 'sessioned']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const lines = listed.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ID +CREATED +LAST USED +EXPIRES +IP +USER AGENT$/);
+    expect(lines[1]).toMatch(/ 198\.51\.100\.61 +cli-test-agent\/2$/);
+    expect(lines.at(-1)).toBe('1 live session of sessioned');
+    const asJson = await users(['sessions', 'sessioned', '--json']);
+    expect(JSON.parse(asJson.stdout.trim())).toMatchObject({
+      ip: '198.51.100.61',
+      user_agent: 'cli-test-agent/2',
+      current: false,
+    });
+    expect((await users(['revoke-tokens', 'sessioned'])).code).toBe(0);
+    expect((await users(['sessions', 'sessioned'])).stdout.trim()).toBe(
+      ['ID  CREATED  LAST USED  EXPIRES  IP  USER AGENT', '0 live sessions of sessioned'].join('\n'),
+    );
+    expect((await users(['sessions', 'nobody'])).stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
+  });
+
   // `script` gives the command a real terminal, so the prompt path (raw mode, no echo) runs for real.
   it('on a terminal the password is prompted twice and never echoed', async () => {
     const typed = 'Typ3d-On-A-TTY!';

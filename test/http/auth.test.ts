@@ -12,6 +12,7 @@ import {
   startGatekeeper,
   type TestGatekeeper,
 } from '../support/app.js';
+import { testClock, type TestClock } from '../support/clock.js';
 
 describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
   let gk: TestGatekeeper;
@@ -354,7 +355,18 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
   });
 
   describe('refresh, logout, profile, password', () => {
-    it('POST /auth/refresh rotates; reusing the old token revokes the whole session', async () => {
+    it('POST /auth/refresh rotates; reusing the old token after the grace window revokes the whole session', async () => {
+      // Its own instance with a clock, to step past GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS (default 10).
+      const clock = testClock();
+      const own = await startGatekeeper(backend, {}, { now: clock.now });
+      try {
+        await reuseRevokesTheSession(own, clock);
+      } finally {
+        await own.close();
+      }
+    });
+
+    async function reuseRevokesTheSession(gk: TestGatekeeper, clock: TestClock) {
       const name = fresh('rot');
       await register(gk.app, name);
       const first = await login(gk.app, name);
@@ -368,6 +380,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
       expect(second.refresh_token).not.toBe(first.refresh_token);
       expect(decodeJwt(second.access_token).sid).toBe(decodeJwt(first.access_token).sid);
 
+      clock.advance(11);
       const reuse = await gk.app.inject({
         method: 'POST',
         url: '/auth/refresh',
@@ -383,7 +396,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
       expectError(afterReuse, 401, 'INVALID_REFRESH_TOKEN');
       const meRes = await gk.app.inject({ method: 'GET', url: '/auth/me', headers: bearer(second.access_token) });
       expectError(meRes, 401, 'TOKEN_REVOKED');
-    });
+    }
 
     it('refresh with an unknown token or a missing field fails cleanly', async () => {
       expectError(

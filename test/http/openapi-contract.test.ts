@@ -272,6 +272,40 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     ).toBe(200);
   });
 
+  it('sessions: list, end one, and the admin view', async () => {
+    const { api } = main;
+    const mine = (
+      await api.POST('/auth/login', {
+        body: { username: 'regular_user', password: STRONG_PASSWORD },
+        headers: { 'User-Agent': 'contract-test/1' },
+      })
+    ).data as Tokens;
+    const listed = await api.GET('/auth/sessions', auth(mine.access_token));
+    expect(listed.response.status).toBe(200);
+    const sessions = listed.data as Array<{ id: string; current: boolean; user_agent: string | null }>;
+    const current = sessions.find((s) => s.current);
+    expect(current?.user_agent).toBe('contract-test/1');
+    expect((await api.GET('/auth/sessions', {})).response.status).toBe(401);
+
+    const path = (id: string) => ({ params: { path: { id } }, ...auth(mine.access_token) });
+    expect((await api.DELETE('/auth/sessions/{id}', path('not-a-session'))).response.status).toBe(404);
+    expect((await api.DELETE('/auth/sessions/{id}', path('bad\u0000id'))).response.status).toBe(422);
+    // Another user's session is not found either.
+    const adminSid = JSON.parse(Buffer.from(admin.access_token.split('.')[1]!, 'base64url').toString()).sid as string;
+    expect((await api.DELETE('/auth/sessions/{id}', path(adminSid))).response.status).toBe(404);
+    expect((await api.DELETE('/auth/sessions/{id}', { params: { path: { id: adminSid } } })).response.status).toBe(401);
+    expect((await api.DELETE('/auth/sessions/{id}', path(current!.id))).response.status).toBe(200);
+    expect((await api.GET('/auth/sessions', auth(mine.access_token))).response.status).toBe(401);
+
+    const user = (username: string, token = admin.access_token) => ({ params: { path: { username } }, ...auth(token) });
+    expect((await api.GET('/auth/users/{username}/sessions', user('regular_user'))).response.status).toBe(200);
+    expect((await api.GET('/auth/users/{username}/sessions', user('no_such_user'))).response.status).toBe(404);
+    expect(
+      (await api.GET('/auth/users/{username}/sessions', user('regular_user', regular.access_token))).response.status,
+    ).toBe(403);
+    expect((await api.GET('/auth/users/{username}/sessions', user('x'.repeat(300)))).response.status).toBe(422);
+  });
+
   it('me, update me and change password', async () => {
     const { api } = main;
     await register(main.gatekeeper.app, 'contract_bob');
@@ -638,6 +672,12 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
         deleteUser: await api.DELETE('/auth/users/{username}', user),
         revokeUserTokens: await api.POST('/auth/users/{username}/revoke-tokens', user),
         unlockUser: await api.POST('/auth/users/{username}/unlock', user),
+        listSessions: await api.GET('/auth/sessions', asRoot),
+        revokeSession: await api.DELETE('/auth/sessions/{id}', {
+          params: { path: { id: '00000000-0000-4000-8000-000000000000' } },
+          ...asRoot,
+        }),
+        listUserSessions: await api.GET('/auth/users/{username}/sessions', user),
         addYapcoins: await api.POST('/auth/users/{username}/yapcoins', { ...user, body: { delta: 1 } }),
         getStats: await api.GET('/auth/stats', asRoot),
         cleanup: await api.POST('/auth/cleanup', asRoot),

@@ -93,6 +93,7 @@ describe('migrator', () => {
       [9, 'invalidations'],
       [10, 'one_time_tokens'],
       [11, 'email_verification'],
+      [12, 'session_details'],
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE users');
   });
@@ -133,11 +134,11 @@ describe('migrator', () => {
     const db = await freshDatabase();
     const p = pool(db.url);
     expect(await isSchemaCurrent(p)).toBe(false);
-    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
     expect(await migrationStatus(p)).toEqual({
-      applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
       pending: [],
       unknown: [],
     });

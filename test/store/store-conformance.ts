@@ -425,6 +425,105 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         expect(await store.getSession(live.id)).toBeNull();
         expect(await store.cleanup(new Date(now.getTime() + 3 * HOUR))).toBe(0);
       });
+      it('createSession() keeps the address, user agent and absolute end; last used is the login', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date('2031-01-02T03:04:05.000Z');
+        const absoluteExpiresAt = new Date(now.getTime() + 30 * HOUR);
+        const input = {
+          ...newSession(user.id, 'd1', now),
+          ip: '2001:db8::1',
+          userAgent: 'Firefox/140',
+          absoluteExpiresAt,
+        };
+        const session = await store.createSession(input);
+        const expected = { ip: '2001:db8::1', userAgent: 'Firefox/140', lastUsedAt: now, absoluteExpiresAt };
+        expect(session).toMatchObject(expected);
+        expect(await store.getSession(input.id)).toMatchObject(expected);
+        // Without them (a library caller of the store): nulls, and no absolute end.
+        const bare = await store.createSession(newSession(user.id, 'd2', now));
+        expect(bare).toMatchObject({ ip: null, userAgent: null, absoluteExpiresAt: null, lastUsedAt: now });
+      });
+
+      it('createSession() never lets a session or its first token outlive its absolute end', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date('2031-01-02T03:04:05.000Z');
+        const absoluteExpiresAt = new Date(now.getTime() + HOUR / 2);
+        await store.createSession({ ...newSession(user.id, 'c1', now), absoluteExpiresAt });
+        expect((await store.findSessionByRefreshToken('c1'))?.expiresAt).toEqual(absoluteExpiresAt);
+        expect((await store.findRefreshToken('c1'))?.expiresAt).toEqual(absoluteExpiresAt);
+      });
+
+      it('rotateRefreshToken() marks the session used now and stops at its absolute end; reuse reports when', async () => {
+        const user = await store.createUser(newUser({}));
+        const now = new Date('2031-01-02T03:04:05.000Z');
+        const absoluteExpiresAt = new Date(now.getTime() + 3 * HOUR);
+        const session = await store.createSession({ ...newSession(user.id, 'm1', now), absoluteExpiresAt });
+        const t1 = new Date(now.getTime() + 60_000);
+        const first = await store.rotateRefreshToken('m1', 'm2', new Date(t1.getTime() + 2 * HOUR), t1);
+        expect(first).toMatchObject({ status: 'rotated', session: { id: session.id, lastUsedAt: t1 } });
+        expect((await store.getSession(session.id))?.lastUsedAt).toEqual(t1);
+        const soon = new Date(t1.getTime() + 30_000);
+        const reused = await store.rotateRefreshToken('m1', 'mx', new Date(soon.getTime() + HOUR), soon);
+        expect(reused).toMatchObject({ status: 'reused', usedAt: t1, session: { id: session.id } });
+        // Reuse changed nothing.
+        expect((await store.getSession(session.id))?.lastUsedAt).toEqual(t1);
+        expect(await store.findRefreshToken('mx')).toBeNull();
+        // Asked for 10 hours more: given up to the absolute end only, token and session alike.
+        const t2 = new Date(now.getTime() + 2 * HOUR);
+        const second = await store.rotateRefreshToken('m2', 'm3', new Date(t2.getTime() + 10 * HOUR), t2);
+        expect(second).toMatchObject({ status: 'rotated', session: { expiresAt: absoluteExpiresAt, lastUsedAt: t2 } });
+        expect((await store.findRefreshToken('m3'))?.expiresAt).toEqual(absoluteExpiresAt);
+        // The current token works until the absolute end, not after it.
+        const past = new Date(absoluteExpiresAt.getTime() + 1);
+        expect((await store.rotateRefreshToken('m3', 'm4', new Date(past.getTime() + HOUR), past)).status).toBe(
+          'invalid',
+        );
+      });
+
+      it("listUserSessions() gives the user's live sessions only, oldest first", async () => {
+        const a = await store.createUser(newUser({}));
+        const b = await store.createUser(newUser({}));
+        const now = new Date('2031-01-02T03:04:05.000Z');
+        const second = await store.createSession(newSession(a.id, 'l2', new Date(now.getTime() + 1000)));
+        const first = await store.createSession(newSession(a.id, 'l1', now));
+        const ended = await store.createSession(newSession(a.id, 'l3', now));
+        await store.revokeSession(ended.id, 'logout', now);
+        await store.createSession(newSession(a.id, 'l4', new Date(now.getTime() - 2 * HOUR))); // expired by now
+        await store.createSession(newSession(b.id, 'l5', now));
+        const listed = await store.listUserSessions(a.id, new Date(now.getTime() + 2000));
+        expect(listed.map((s) => s.id)).toEqual([first.id, second.id]);
+        expect(await store.listUserSessions(randomUUID(), now)).toEqual([]);
+        expect(await store.listUserSessions('not-a-uuid', now)).toEqual([]);
+      });
+
+      it('sessionAddressHistory() knows the addresses of stored sessions, ended ones included, per user', async () => {
+        const a = await store.createUser(newUser({}));
+        const b = await store.createUser(newUser({}));
+        const now = new Date();
+        expect(await store.sessionAddressHistory(a.id, '192.0.2.1')).toEqual({
+          hasSessions: false,
+          fromAddress: false,
+        });
+        const s = await store.createSession({ ...newSession(a.id, 'a-1', now), ip: '192.0.2.1' });
+        await store.createSession({ ...newSession(b.id, 'b-1', now), ip: '198.51.100.7' });
+        expect(await store.sessionAddressHistory(a.id, '192.0.2.1')).toEqual({ hasSessions: true, fromAddress: true });
+        expect(await store.sessionAddressHistory(a.id, '198.51.100.7')).toEqual({
+          hasSessions: true,
+          fromAddress: false,
+        });
+        await store.revokeSession(s.id, 'logout', now);
+        expect(await store.sessionAddressHistory(a.id, '192.0.2.1')).toEqual({ hasSessions: true, fromAddress: true });
+        expect(await store.sessionAddressHistory('not-a-uuid', '192.0.2.1')).toEqual({
+          hasSessions: false,
+          fromAddress: false,
+        });
+      });
+
+      it('an id that is no UUID is no session, for reads and for revocation', async () => {
+        expect(await store.getSession('not-a-uuid')).toBeNull();
+        expect(await store.revokeSession("1' OR '1'='1", 'logout', new Date())).toBe(false);
+      });
+
       it('findRefreshToken() tells a current token from a rotated one, and an unknown one is null', async () => {
         const user = await store.createUser(newUser({}));
         const now = new Date('2031-05-06T07:08:09.000Z');

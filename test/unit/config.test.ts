@@ -85,6 +85,9 @@ describe('loadConfig defaults', () => {
       resetTokenMinutes: 30,
       emailVerificationMinutes: 60,
       requireEmailVerification: false,
+      refreshReuseGraceSeconds: 10,
+      sessionMaxDays: 30,
+      notifyNewAddress: false,
       requestTimeoutSeconds: 30,
       requestDeadlineSeconds: 10,
       healthTimeoutSeconds: 2,
@@ -355,6 +358,21 @@ describe('loadConfig backend resolution', () => {
   });
 });
 
+describe('session settings (issue 14)', () => {
+  it('GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS=0 turns the window off; the edges of the ranges are accepted', () => {
+    expect(loadConfig({ GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS: '0' }).refreshReuseGraceSeconds).toBe(0);
+    expect(loadConfig({ GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS: '300' }).refreshReuseGraceSeconds).toBe(300);
+    expect(loadConfig({ GATEKEEPER_SESSION_MAX_DAYS: '1' }).sessionMaxDays).toBe(1);
+    expect(loadConfig({ GATEKEEPER_NOTIFY_NEW_ADDRESS: 'true' }).notifyNewAddress).toBe(true);
+  });
+
+  it('a bad GATEKEEPER_NOTIFY_NEW_ADDRESS is a start error naming it', () => {
+    expect(problemOf({ GATEKEEPER_NOTIFY_NEW_ADDRESS: 'maybe' })).toMatch(
+      /^GATEKEEPER_NOTIFY_NEW_ADDRESS must be one of .* \(got "maybe"\)$/,
+    );
+  });
+});
+
 describe('loadConfig rejections name the variable, the value and what is allowed', () => {
   it.each<[Env, string]>([
     [{ PORT: 'abc' }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
@@ -372,6 +390,22 @@ describe('loadConfig rejections name the variable, the value and what is allowed
     [
       { GATEKEEPER_LOGIN_WINDOW_SECONDS: '99999999999999999999' },
       'GATEKEEPER_LOGIN_WINDOW_SECONDS must be a whole number ≥ 1 (got "99999999999999999999")',
+    ],
+    [
+      { GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS: '-1' },
+      'GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS must be a whole number from 0 to 300 (got "-1")',
+    ],
+    [
+      { GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS: '3600' },
+      'GATEKEEPER_REFRESH_REUSE_GRACE_SECONDS must be a whole number from 0 to 300 (got "3600")',
+    ],
+    [
+      { GATEKEEPER_SESSION_MAX_DAYS: '0' },
+      'GATEKEEPER_SESSION_MAX_DAYS must be a whole number from 1 to 3650 (got "0")',
+    ],
+    [
+      { GATEKEEPER_SESSION_MAX_DAYS: '7.5' },
+      'GATEKEEPER_SESSION_MAX_DAYS must be a whole number from 1 to 3650 (got "7.5")',
     ],
     [{ POSTGRES_POOL_TIMEOUT: '0' }, 'POSTGRES_POOL_TIMEOUT must be a number > 0, e.g. 30 or 2.5 (got "0")'],
     [

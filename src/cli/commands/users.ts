@@ -5,7 +5,7 @@
  * effects (demotion and deactivation end the user's sessions at once).
  */
 import { operatorActor } from '../../auth/actor.js';
-import { toUserPublic } from '../../http/wire.js';
+import { toSessionResponse, toUserPublic } from '../../http/wire.js';
 import { EXIT_OK, UsageError, choiceOption, stringOption, wholeOption, type Command } from '../command.js';
 import { withService } from '../context.js';
 import { readNewPassword } from '../password-input.js';
@@ -151,6 +151,42 @@ const revokeTokens: Command = {
   },
 };
 
+const sessions: Command = {
+  name: 'sessions',
+  summary: "list a user's live login sessions",
+  help: [
+    'Usage: gatekeeper users sessions <username> [--json]',
+    '',
+    "Lists the user's live sessions, oldest first: id, created, last used (login or latest refresh),",
+    'expires, client address and user agent of the login. End them all with `users revoke-tokens`.',
+    '--json prints one JSON object per session (as GET /auth/users/{username}/sessions returns them).',
+  ].join('\n'),
+  options: { json: { type: 'boolean' } },
+  positionals: ['username'],
+  async run(args, io) {
+    const [username = ''] = args.positionals;
+    const list = await withService(io, (service) => service.listUserSessions(username));
+    if (args.values.json === true) {
+      for (const session of list) io.out(JSON.stringify(toSessionResponse(session)));
+      return EXIT_OK;
+    }
+    printTable(
+      io.out,
+      ['ID', 'CREATED', 'LAST USED', 'EXPIRES', 'IP', 'USER AGENT'],
+      list.map((s) => [
+        s.id,
+        s.createdAt.toISOString(),
+        s.lastUsedAt.toISOString(),
+        s.expiresAt.toISOString(),
+        s.ip ?? '-',
+        s.userAgent ?? '-',
+      ]),
+    );
+    io.out(`${list.length} live session${list.length === 1 ? '' : 's'} of ${username}`);
+    return EXIT_OK;
+  },
+};
+
 const unlock: Command = {
   name: 'unlock',
   summary: "clear a user's failed-login counter (ends a lockout)",
@@ -178,6 +214,7 @@ export const usersCommand: Command = {
     activation('deactivate'),
     setPassword,
     revokeTokens,
+    sessions,
     unlock,
   ],
 };

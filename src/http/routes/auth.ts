@@ -20,6 +20,7 @@ import {
   jsonResponse,
   ref,
 } from '../schemas.js';
+import { sessionContextOf } from './sessions.js';
 import { adminOnlyFieldsOf, fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
@@ -76,7 +77,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const tokens = await service.login(request.body.username, request.body.password, { ip: request.ip });
+        const tokens = await service.login(request.body.username, request.body.password, sessionContextOf(request));
         return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
@@ -187,9 +188,12 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const { current_password, new_password } = request.body;
-        const tokens = await service.changePassword(principalOf(request), current_password, new_password, {
-          ip: request.ip,
-        });
+        const tokens = await service.changePassword(
+          principalOf(request),
+          current_password,
+          new_password,
+          sessionContextOf(request),
+        );
         return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );

@@ -23,10 +23,12 @@ import {
   ref,
   type ErrorStatus,
 } from '../schemas.js';
+import { SessionListSchema } from '../session-schemas.js';
 import {
   fromAdminCreateBody,
   fromAdminUpdateBody,
   fromListUsersQuery,
+  toSessionResponse,
   toStatsResponse,
   toUserPublic,
   toYapcoinResponse,
@@ -172,6 +174,27 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       async (request) => {
         const count = await service.revokeTokens(request.params.username, contextOf(request));
         return { message: `Revoked ${count} session${count === 1 ? '' : 's'}.` };
+      },
+    );
+
+    app.get(
+      '/users/:username/sessions',
+      {
+        schema: {
+          operationId: 'listUserSessions',
+          tags: ['admin'],
+          summary: "A user's live login sessions, oldest first (end them all with revoke-tokens)",
+          security: bearer,
+          params: UsernameParams,
+          response: {
+            200: jsonResponse("The user's live sessions.", SessionListSchema),
+            ...adminErrors(404, 422),
+          },
+        },
+      },
+      async (request) => {
+        const sessions = await service.listUserSessions(request.params.username, principalOf(request).claims.sid);
+        return sessions.map(toSessionResponse);
       },
     );
 

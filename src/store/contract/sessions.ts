@@ -5,10 +5,17 @@ export interface SessionRecord {
   id: string;
   userId: string;
   createdAt: Date;
-  /** When the newest refresh token of the family expires. */
+  /** When the newest refresh token of the family expires (never after `absoluteExpiresAt`). */
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** The login, then each rotation of its refresh token (not each use of an access token). */
+  lastUsedAt: Date;
+  /** The client address and user agent of the login (bounded by the service), when known. */
+  ip: string | null;
+  userAgent: string | null;
+  /** The latest the session may live, however often it is refreshed; null: no absolute end. */
+  absoluteExpiresAt: Date | null;
 }
 
 export interface NewSession {
@@ -18,6 +25,10 @@ export interface NewSession {
   refreshTokenHash: string;
   expiresAt: Date;
   createdAt: Date;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** No rotation extends the session or its refresh tokens past this; absent: no absolute end. */
+  absoluteExpiresAt?: Date | null;
 }
 
 /** One refresh token of a family, by its hash: what introspection reports about it. */
@@ -32,8 +43,11 @@ export interface RefreshTokenRecord {
 export type RotateResult =
   /** The old token was current and unexpired; it is now used and `newTokenHash` is current. */
   | { status: 'rotated'; session: SessionRecord }
-  /** The old token had already been rotated: the caller must treat the family as stolen. */
-  | { status: 'reused'; session: SessionRecord }
+  /**
+   * The old token had already been rotated (at `usedAt`): reuse, unless the caller's grace
+   * window for concurrent refreshes covers it. Nothing changed.
+   */
+  | { status: 'reused'; session: SessionRecord; usedAt: Date }
   /** Unknown, expired, or its session is revoked/expired: nothing changed. */
   | { status: 'invalid' };
 
@@ -43,7 +57,9 @@ export interface SessionsStore {
   getSession(id: string): Promise<SessionRecord | null>;
   /**
    * Atomically: if `oldTokenHash` is the current, unexpired token of a live session,
-   * mark it used, make `newTokenHash` current until `newExpiresAt`, extend the session.
+   * mark it used, make `newTokenHash` current until `newExpiresAt` (but never past the
+   * session's `absoluteExpiresAt`), extend the session to the same time, and set its
+   * `lastUsedAt` to `now`.
    */
   rotateRefreshToken(oldTokenHash: string, newTokenHash: string, newExpiresAt: Date, now: Date): Promise<RotateResult>;
   /** The session a refresh token belongs to (whatever its state), or null. */
@@ -55,6 +71,13 @@ export interface SessionsStore {
   /** Revokes every live session of the user; returns how many. */
   revokeUserSessions(userId: string, reason: string, now: Date): Promise<number>;
   countActiveSessions(now: Date): Promise<number>;
+  /** The user's live sessions (not revoked, not expired at `now`), oldest first. */
+  listUserSessions(userId: string, now: Date): Promise<SessionRecord[]>;
+  /**
+   * Among the user's stored sessions (live or ended, until cleanup removes them): whether there
+   * is any, and whether one came from `ip`.
+   */
+  sessionAddressHistory(userId: string, ip: string): Promise<{ hasSessions: boolean; fromAddress: boolean }>;
   /** Deletes expired refresh tokens and sessions that are expired or revoked; returns how many rows went. */
   cleanup(now: Date): Promise<number>;
 }

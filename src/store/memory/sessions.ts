@@ -1,5 +1,6 @@
 /** The sessions facet in process memory (src/store/contract/sessions.ts): sessions and their refresh tokens. */
 import type { SessionRecord, SessionsStore } from '../contract/sessions.js';
+import { clampToAbsoluteEnd } from '../rules.js';
 
 interface RefreshTokenEntry {
   sessionId: string;
@@ -40,19 +41,24 @@ export function createMemorySessions(): MemorySessions {
     },
 
     async createSession(input) {
+      const absoluteExpiresAt = input.absoluteExpiresAt ?? null;
       const session: SessionRecord = {
         id: input.id,
         userId: input.userId,
         createdAt: input.createdAt,
-        expiresAt: input.expiresAt,
+        expiresAt: clampToAbsoluteEnd(input.expiresAt, absoluteExpiresAt),
         revokedAt: null,
         revokedReason: null,
+        lastUsedAt: input.createdAt,
+        ip: input.ip ?? null,
+        userAgent: input.userAgent ?? null,
+        absoluteExpiresAt,
       };
       sessions.set(session.id, session);
       refreshTokens.set(input.refreshTokenHash, {
         sessionId: session.id,
         createdAt: input.createdAt,
-        expiresAt: input.expiresAt,
+        expiresAt: session.expiresAt,
         usedAt: null,
       });
       return { ...session };
@@ -68,10 +74,12 @@ export function createMemorySessions(): MemorySessions {
       if (!token || !session || session.revokedAt !== null || session.expiresAt <= now || token.expiresAt <= now) {
         return { status: 'invalid' };
       }
-      if (token.usedAt !== null) return { status: 'reused', session: { ...session } };
+      if (token.usedAt !== null) return { status: 'reused', session: { ...session }, usedAt: token.usedAt };
+      const expiresAt = clampToAbsoluteEnd(newExpiresAt, session.absoluteExpiresAt);
       token.usedAt = now;
-      refreshTokens.set(newHash, { sessionId: session.id, createdAt: now, expiresAt: newExpiresAt, usedAt: null });
-      session.expiresAt = newExpiresAt;
+      refreshTokens.set(newHash, { sessionId: session.id, createdAt: now, expiresAt, usedAt: null });
+      session.expiresAt = expiresAt;
+      session.lastUsedAt = now;
       return { status: 'rotated', session: { ...session } };
     },
 
@@ -103,6 +111,23 @@ export function createMemorySessions(): MemorySessions {
         }
       }
       return count;
+    },
+
+    async listUserSessions(userId, now) {
+      return [...sessions.values()]
+        .filter((s) => s.userId === userId && s.revokedAt === null && s.expiresAt > now)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((s) => ({ ...s }));
+    },
+
+    async sessionAddressHistory(userId, ip) {
+      let hasSessions = false;
+      for (const session of sessions.values()) {
+        if (session.userId !== userId) continue;
+        hasSessions = true;
+        if (session.ip === ip) return { hasSessions, fromAddress: true };
+      }
+      return { hasSessions, fromAddress: false };
     },
 
     async countActiveSessions(now) {

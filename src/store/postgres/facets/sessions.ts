@@ -4,17 +4,20 @@
  */
 import { UUID_PATTERN } from '../../../core/limits.js';
 import type { SessionRecord, SessionsStore } from '../../contract/sessions.js';
+import { clampToAbsoluteEnd } from '../../rules.js';
 import { one, type Executor } from '../executor.js';
 
 /** Deadlocks and serialization failures are retried this many times in all. */
 const TRANSACTION_ATTEMPTS = 3;
 
-const COLUMNS = 'id, user_id, created_at, expires_at, revoked_at, revoked_reason';
+const COLUMNS =
+  'id, user_id, created_at, expires_at, revoked_at, revoked_reason, last_used_at, ip, user_agent, absolute_expires_at';
 
 const SQL = {
   insert: {
     text: `WITH session AS (
-        INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $4, $5) RETURNING ${COLUMNS}
+        INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, ip, user_agent, absolute_expires_at)
+        VALUES ($1, $2, $4, LEAST($5::timestamptz, $8::timestamptz), $4, $6, $7, $8) RETURNING ${COLUMNS}
       ), token AS (
         INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at)
         SELECT $3, id, expires_at, created_at FROM session
@@ -43,13 +46,14 @@ const SQL = {
     text: 'SELECT expires_at, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE',
     secretParams: [1],
   },
+  // $3 is already clamped to the session's absolute end by the caller (rotateRefreshToken).
   rotate: {
     text: `WITH used AS (
         UPDATE refresh_tokens SET used_at = $4 WHERE token_hash = $1
       ), fresh AS (
         INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES ($2, $5, $3, $4)
       )
-      UPDATE sessions SET expires_at = $3 WHERE id = $5 RETURNING ${COLUMNS}`,
+      UPDATE sessions SET expires_at = $3, last_used_at = $4 WHERE id = $5 RETURNING ${COLUMNS}`,
     secretParams: [1, 2],
   },
   revoke: {
@@ -57,6 +61,14 @@ const SQL = {
   },
   revokeOfUser: {
     text: 'UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL',
+  },
+  listOfUser: {
+    text: `SELECT ${COLUMNS} FROM sessions
+      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at, id`,
+  },
+  addressHistory: {
+    text: `SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1) AS any,
+      EXISTS (SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2) AS seen`,
   },
   countActive: { text: 'SELECT count(*)::int AS n FROM sessions WHERE revoked_at IS NULL AND expires_at > $1' },
   cleanup: {
@@ -79,6 +91,10 @@ interface SessionRow {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  last_used_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  absolute_expires_at: Date | null;
 }
 
 function toSession(row: SessionRow): SessionRecord {
@@ -89,6 +105,10 @@ function toSession(row: SessionRow): SessionRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    lastUsedAt: row.last_used_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    absoluteExpiresAt: row.absolute_expires_at,
   };
 }
 
@@ -107,6 +127,9 @@ export function createPostgresSessions(db: Executor): SessionsStore {
         session.refreshTokenHash,
         session.createdAt.toISOString(),
         session.expiresAt.toISOString(),
+        session.ip ?? null,
+        session.userAgent ?? null,
+        session.absoluteExpiresAt?.toISOString() ?? null,
       ]);
       return toSession(one(rows));
     },
@@ -126,11 +149,12 @@ export function createPostgresSessions(db: Executor): SessionsStore {
           const tokens = await tx.query<{ expires_at: Date; used_at: Date | null }>(SQL.lockToken, [oldTokenHash]);
           const token = tokens.rows[0];
           if (!token || token.expires_at <= now) return { status: 'invalid' };
-          if (token.used_at !== null) return { status: 'reused', session: toSession(session) };
+          if (token.used_at !== null) return { status: 'reused', session: toSession(session), usedAt: token.used_at };
+          const expiresAt = clampToAbsoluteEnd(newExpiresAt, session.absolute_expires_at);
           const rotated = await tx.query<SessionRow>(SQL.rotate, [
             oldTokenHash,
             newTokenHash,
-            newExpiresAt.toISOString(),
+            expiresAt.toISOString(),
             now.toISOString(),
             session.id,
           ]);
@@ -165,6 +189,19 @@ export function createPostgresSessions(db: Executor): SessionsStore {
       if (!UUID_PATTERN.test(userId)) return 0;
       const result = await db.query(SQL.revokeOfUser, [userId, now.toISOString(), reason]);
       return result.rowCount ?? 0;
+    },
+
+    async listUserSessions(userId, now) {
+      if (!UUID_PATTERN.test(userId)) return [];
+      const { rows } = await db.query<SessionRow>(SQL.listOfUser, [userId, now.toISOString()]);
+      return rows.map(toSession);
+    },
+
+    async sessionAddressHistory(userId, ip) {
+      if (!UUID_PATTERN.test(userId)) return { hasSessions: false, fromAddress: false };
+      const { rows } = await db.query<{ any: boolean; seen: boolean }>(SQL.addressHistory, [userId, ip]);
+      const row = one(rows);
+      return { hasSessions: row.any, fromAddress: row.seen };
     },
 
     async countActiveSessions(now) {
