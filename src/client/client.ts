@@ -7,6 +7,7 @@ import type {
   ListUsersQuery,
   MessageResponse,
   RegisterRequest,
+  SessionInfo,
   Stats,
   TokenPair,
   TokenResponse,
@@ -118,6 +119,28 @@ export class GatekeeperClient {
     });
     this.#session.setTokens(body);
     return body;
+  }
+
+  /** POST /auth/email/verification: mails a confirmation link and code to the current address. */
+  async requestEmailVerification(): Promise<MessageResponse> {
+    return (await this.#authed<MessageResponse>('POST', '/auth/email/verification')).body;
+  }
+
+  /** POST /auth/email/verify: the mailed link's token (no sign-in needed) or, signed in, the mailed code. */
+  async verifyEmail(proof: { token: string } | { code: string }): Promise<UserPublic> {
+    const auth = 'code' in proof;
+    return (await this.#session.request<UserPublic>({ method: 'POST', path: '/auth/email/verify', body: proof, auth }))
+      .body;
+  }
+
+  /** GET /auth/sessions: the caller's live sessions. */
+  async sessions(): Promise<SessionInfo[]> {
+    return (await this.#authed<SessionInfo[]>('GET', '/auth/sessions')).body;
+  }
+
+  /** DELETE /auth/sessions/{id}: ends one of the caller's sessions, on every instance. */
+  async endSession(id: string): Promise<MessageResponse> {
+    return (await this.#authed<MessageResponse>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`)).body;
   }
 
   /** GET /auth/users (admin): a page of users and the total from `X-Total-Count`. */

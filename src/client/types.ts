@@ -14,6 +14,8 @@ export interface UserPublic {
   username: string;
   role: Role;
   email: string | null;
+  /** Whether this very email address was confirmed (POST /auth/email/verify). */
+  email_verified: boolean;
   profile_picture_url: string | null;
   yapcoin_balance: number;
   is_active: boolean;
@@ -61,6 +63,20 @@ export interface CreateUserRequest extends RegisterRequest {
 export interface UpdateUserRequest extends UpdateMeRequest {
   role?: Role;
   is_active?: boolean;
+  /** The admin's word for the (new) email address, or its withdrawal. */
+  email_verified?: boolean;
+}
+
+/** One live login session (GET /auth/sessions). Times are ISO 8601, UTC. */
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** The session of the access token that asked. */
+  current: boolean;
 }
 
 export interface ListUsersQuery {

@@ -50,6 +50,35 @@ describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (b
     expect(stale.tokens).toBeNull();
   });
 
+  it('sessions, ending one, and email verification calls', async () => {
+    const { client } = await start();
+    const bea = client();
+    await bea.register({ username: 'client_bea', password: STRONG_PASSWORD, email: 'bea@example.com' });
+    const other = client();
+    await other.login({ username: 'client_bea', password: STRONG_PASSWORD });
+    await bea.login({ username: 'client_bea', password: STRONG_PASSWORD });
+    const sessions = await bea.sessions();
+    expect(sessions).toHaveLength(2);
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    const theOther = sessions.find((s) => !s.current)!;
+    expect(await bea.endSession(theOther.id)).toHaveProperty('message');
+    expect(await other.me().catch((e: unknown) => e)).toMatchObject({ status: 401 });
+    expect(await bea.endSession(theOther.id).catch((e: unknown) => e)).toMatchObject({
+      status: 404,
+      code: 'SESSION_NOT_FOUND',
+    });
+    expect((await bea.me()).email_verified).toBe(false);
+    expect(await bea.requestEmailVerification()).toHaveProperty('message');
+    expect(
+      await client()
+        .verifyEmail({ token: 'not-a-mailed-token' })
+        .catch((e: unknown) => e),
+    ).toMatchObject({
+      status: 400,
+      code: 'INVALID_TOKEN',
+    });
+  });
+
   it('an invalid access token is refreshed once and the call repeated', async () => {
     const { client, count } = await start();
     await client().register({ username: 'client_bob', password: STRONG_PASSWORD });
