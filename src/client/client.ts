@@ -128,7 +128,7 @@ export class GatekeeperClient {
 
   /** POST /auth/email/verify: the mailed link's token (no sign-in needed) or, signed in, the mailed code. */
   async verifyEmail(proof: { token: string } | { code: string }): Promise<UserPublic> {
-    const auth = 'code' in proof;
+    const auth = typeof proof === 'object' && 'code' in proof;
     return (await this.#session.request<UserPublic>({ method: 'POST', path: '/auth/email/verify', body: proof, auth }))
       .body;
   }
