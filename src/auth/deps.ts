@@ -44,6 +44,13 @@ export interface AuthServiceOptions {
   resetTokenMinutes?: number;
   /** Forgot-password requests per client address and login window before 429; default 10. */
   forgotIpMax?: number;
+  /**
+   * Key material the TOTP secrets are sealed under (GATEKEEPER_SECRET_KEY); absent: a random key
+   * generated once and kept in the settings table (src/auth/mfa.ts).
+   */
+  mfaKeyMaterial?: string | null;
+  /** The issuer authenticator apps show for Gatekeeper's TOTP entries (GATEKEEPER_PRODUCT_NAME); default Gatekeeper. */
+  mfaIssuer?: string;
   now?: () => Date;
   log?: ServiceLog;
 }

@@ -12,6 +12,7 @@ import { actorName, hasAdminAuthority, type RequestContext } from './actor.js';
 import { createAccount, recordEvent } from './accounts.js';
 import { subjectOf } from './audit-trail.js';
 import { DAY_MS, type UseCaseDeps } from './deps.js';
+import { mfaChallengeFor, type MfaChallenge, type SecondFactorMode } from './mfa-challenge.js';
 import type { NewAccount, Principal, TokenPair } from './types.js';
 
 /** The sign-in use cases; AuthService delegates to them. */
@@ -55,8 +56,15 @@ export class SignIn {
    * TOO_MANY_ATTEMPTS while locked (login-throttle.ts). An address past its own
    * limit is still verified, with a small share of the hash queue, and only its
    * failures get 429: a correct password is never refused because of its address.
+   * An account with MFA answers a challenge (./mfa-challenge.ts) instead of tokens, and its
+   * charged attempt stays counted until the second step succeeds (./mfa.ts).
    */
-  async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
+  async login(
+    login: string,
+    password: string,
+    context: RequestContext = {},
+    secondFactor: SecondFactorMode = 'challenge',
+  ): Promise<TokenPair | MfaChallenge> {
     const { store, hasher, throttle, audit } = this.#deps;
     const now = this.#deps.now();
     const ip = context.ip ?? null;
@@ -99,8 +107,10 @@ export class SignIn {
         }
         throw new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
       }
-      await throttle.recordSuccess(attempt);
+      const challenge = await mfaChallengeFor(this.#deps, user, secondFactor);
       if (needsRehash) await this.#rehash(user, password);
+      if (challenge) return challenge;
+      await throttle.recordSuccess(attempt);
       const tokens = await startSession(this.#deps, user);
       await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
       return tokens;
@@ -142,7 +152,8 @@ export class SignIn {
       throw invalidRefreshToken();
     }
     // The session's createdAt is its password login: a refresh carries that time on, it does not renew it.
-    return tokenPair(this.#deps, user, result.session.id, newToken, now, result.session.createdAt);
+    const amr = (await store.isMfaSession(result.session.id)) ? MFA_AMR : PASSWORD_AMR;
+    return tokenPair(this.#deps, user, result.session.id, newToken, now, result.session.createdAt, amr);
   }
 
   /** Verifies an access token and checks that its session and user are still good. */
@@ -183,8 +194,16 @@ export class SignIn {
   }
 }
 
-/** Starts a login session for `user` and gives its first token pair. */
-export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise<TokenPair> {
+/** RFC 8176 `amr` of a password login, and of one completed with a TOTP or recovery code. */
+export const PASSWORD_AMR: readonly string[] = ['pwd'];
+export const MFA_AMR: readonly string[] = ['pwd', 'otp'];
+
+/** Starts a login session for `user` and gives its first token pair; `amr` says how the login went. */
+export async function startSession(
+  deps: UseCaseDeps,
+  user: UserRecord,
+  amr: readonly string[] = PASSWORD_AMR,
+): Promise<TokenPair> {
   const now = deps.now();
   const refreshToken = newRefreshToken();
   const session = await deps.store.createSession({
@@ -194,7 +213,8 @@ export async function startSession(deps: UseCaseDeps, user: UserRecord): Promise
     createdAt: now,
     expiresAt: new Date(now.getTime() + deps.refreshTokenDays * DAY_MS),
   });
-  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt);
+  if (amr.includes('otp')) await deps.store.markMfaSession(session.id);
+  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt, amr);
 }
 
 async function tokenPair(
@@ -204,9 +224,10 @@ async function tokenPair(
   refreshToken: string,
   now: Date,
   authTime: Date,
+  amr: readonly string[],
 ): Promise<TokenPair> {
   return {
-    accessToken: await deps.tokens.issue(user, sessionId, now, authTime),
+    accessToken: await deps.tokens.issue(user, sessionId, now, authTime, amr),
     refreshToken,
     tokenType: 'bearer',
     expiresInSeconds: deps.tokens.expiresInSeconds,

@@ -21,6 +21,8 @@ export interface UserPublic {
   created_at: string;
   updated_at: string;
   metadata: Record<string, unknown>;
+  /** Whether the account signs in with a second factor (TOTP). */
+  mfa_enabled: boolean;
 }
 
 export interface TokenResponse {

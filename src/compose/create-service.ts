@@ -77,6 +77,8 @@ export async function createService(
     auditRetentionDays: config.auditRetentionDays,
     mailer,
     resetTokenMinutes: config.resetTokenMinutes,
+    mfaKeyMaterial: config.secretKey,
+    mfaIssuer: config.mail.productName,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });

@@ -13,6 +13,7 @@ import { GatekeeperError } from '../errors.js';
 import { answerErrorsAsContract } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { clientRoutes } from './routes/clients.js';
 import { introspectRoutes } from './routes/introspect.js';
@@ -84,6 +85,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
 
   await app.register(authRoutes(service));
   await app.register(passwordResetRoutes(service));
+  await app.register(mfaRoutes(service));
   await app.register(userRoutes(service));
   await app.register(auditRoutes(service));
   await app.register(clientRoutes(service));

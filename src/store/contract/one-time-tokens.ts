@@ -4,7 +4,10 @@
  */
 
 /** What a token is for: a token of one purpose is never accepted for another. */
-export type TokenPurpose = 'password_reset';
+export type TokenPurpose =
+  | 'password_reset'
+  /** The second step of a login with MFA (src/auth/mfa-challenge.ts): proof that the password was right. */
+  | 'mfa_login';
 
 export interface NewOneTimeToken {
   userId: string;
@@ -34,6 +37,11 @@ export interface OneTimeTokensStore {
    * and returns its user's id; null otherwise (of two concurrent calls exactly one wins).
    */
   consumeOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
+  /**
+   * The user of a token of this purpose that is unused and unexpired at `now`, without spending
+   * it (the MFA step: a wrong code leaves the token usable until it expires); null otherwise.
+   */
+  findOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
   /** Voids every unused token of the user (of one purpose, or all); returns how many. */
   voidOneTimeTokens(userId: string, now: Date, purpose?: TokenPurpose): Promise<number>;
   /**

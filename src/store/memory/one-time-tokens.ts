@@ -51,6 +51,12 @@ export function createMemoryOneTimeTokens(userExists: (userId: string) => Promis
       return { userId: entry.userId };
     },
 
+    async findOneTimeToken(tokenHash, purpose, now) {
+      const entry = byHash.get(tokenHash);
+      if (!entry || entry.purpose !== purpose || entry.usedAt !== null || entry.expiresAt <= now) return null;
+      return { userId: entry.userId };
+    },
+
     async voidOneTimeTokens(userId, now, purpose) {
       return voidOf(userId, now, purpose);
     },

@@ -24,6 +24,10 @@ const SQL = {
       WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
       RETURNING user_id`,
   },
+  find: {
+    text: `SELECT user_id FROM one_time_tokens
+      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+  },
   purge: {
     text: `DELETE FROM one_time_tokens
       WHERE created_at < $2 AND (used_at IS NOT NULL OR expires_at <= $1)`,
@@ -58,6 +62,11 @@ export function createPostgresOneTimeTokens(db: Executor): OneTimeTokensStore {
 
     async consumeOneTimeToken(tokenHash, purpose, now) {
       const { rows } = await db.query<{ user_id: string }>(SQL.consume, [tokenHash, purpose, now.toISOString()]);
+      return rows[0] ? { userId: rows[0].user_id } : null;
+    },
+
+    async findOneTimeToken(tokenHash, purpose, now) {
+      const { rows } = await db.query<{ user_id: string }>(SQL.find, [tokenHash, purpose, now.toISOString()]);
       return rows[0] ? { userId: rows[0].user_id } : null;
     },
 
