@@ -92,6 +92,7 @@ describe('migrator', () => {
       [8, 'oauth_clients'],
       [9, 'invalidations'],
       [10, 'one_time_tokens'],
+      [13, 'mfa'],
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE users');
   });
@@ -132,7 +133,7 @@ describe('migrator', () => {
     const db = await freshDatabase();
     const p = pool(db.url);
     expect(await isSchemaCurrent(p)).toBe(false);
-    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13]);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
     expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], pending: [], unknown: [] });
