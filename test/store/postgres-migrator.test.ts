@@ -136,7 +136,11 @@ describe('migrator', () => {
     expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13]);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
-    expect(await migrationStatus(p)).toEqual({ applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], pending: [], unknown: [] });
+    expect(await migrationStatus(p)).toEqual({
+      applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13],
+      pending: [],
+      unknown: [],
+    });
   });
 
   it('a failing migration is rolled back, recorded nowhere, and releases the lock', async () => {
