@@ -25,6 +25,15 @@ export interface UserPublic {
   mfa_enabled: boolean;
 }
 
+/** POST /auth/login's answer for an account with MFA: no tokens; finish with `loginMfa`. */
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_token: string;
+  methods: ('totp' | 'recovery_code')[];
+  /** Seconds the mfa_token works. */
+  expires_in: number;
+}
+
 export interface TokenResponse {
   access_token: string;
   refresh_token: string;
