@@ -393,7 +393,10 @@ describe('MFA on PostgreSQL: at rest, and two instances on one database', () => 
         secondStep(b.app, token, code),
       ]);
       expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1);
-      for (const r of answers.filter((r) => r.statusCode !== 200)) expect(r.statusCode).toBe(401);
+      // The losers are refused: 401, or 429 when their charges outran the winner's clearing of the
+      // account's counter (each attempt is charged before it is checked).
+      for (const r of answers.filter((r) => r.statusCode !== 200)) expect([401, 429]).toContain(r.statusCode);
+      await a.service.unlockUser('pg_race');
     }
   });
 
