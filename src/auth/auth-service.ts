@@ -12,6 +12,7 @@
  *   password-reset.ts  forgot password: a mailed one-time link, and the reset with it
  *   email-verification.ts  confirming an email address (link or code), confirmed email changes
  *   sessions.ts        a user's sessions: list and end them; an admin's view of them
+ *   mfa.ts             TOTP: setup, confirm, disable, admin reset, the login's second step
  *
  * Methods stay flat (service.updateUser, not service.admin.updateUser), so callers
  * did not change when the areas moved out.
@@ -29,6 +30,8 @@ import { Administration } from './administration.js';
 import { Clients, type AdminContext, type ClientWithSecret, type NewClientInput } from './clients.js';
 import { resolveDeps, type AuthServiceOptions, type UseCaseDeps } from './deps.js';
 import { Introspection, type ClientCredentials, type IntrospectionResult } from './introspection.js';
+import { Mfa, type TotpSetup } from './mfa.js';
+import type { MfaChallenge, SecondFactorMode } from './mfa-challenge.js';
 import { Maintenance, type AdminAccount, type ServiceHealth } from './maintenance.js';
 import { EmailVerification } from './email-verification.js';
 import { PasswordReset, type ForgotRequest } from './password-reset.js';
@@ -53,6 +56,8 @@ export type { AdminAccount, ServiceHealth } from './maintenance.js';
 export type { AdminContext, ClientWithSecret, NewClientInput } from './clients.js';
 export type { ClientCredentials, IntrospectionResult } from './introspection.js';
 export type { ForgotRequest } from './password-reset.js';
+export type { TotpSetup } from './mfa.js';
+export type { MfaChallenge, SecondFactorMode } from './mfa-challenge.js';
 export type * from './types.js';
 
 /**
@@ -71,6 +76,7 @@ export class AuthService {
   readonly #passwordReset: PasswordReset;
   readonly #emailVerification: EmailVerification;
   readonly #sessions: Sessions;
+  readonly #mfa: Mfa;
   readonly #deps: UseCaseDeps;
 
   constructor(options: AuthServiceOptions) {
@@ -97,6 +103,12 @@ export class AuthService {
       tokenMinutes: options.resetTokenMinutes ?? 30,
       ...(options.forgotIpMax === undefined ? {} : { forgotIpMax: options.forgotIpMax }),
     });
+    this.#mfa = new Mfa(deps, {
+      mailer: options.mailer ?? null,
+      issuer: options.mfaIssuer ?? 'Gatekeeper',
+      keyMaterial: options.mfaKeyMaterial ?? null,
+      notices,
+    });
   }
 
   // --- sign-in (sign-in.ts) ------------------------------------------------------------------
@@ -106,9 +118,22 @@ export class AuthService {
     return this.#signIn.register(account, context);
   }
 
-  /** Username (or email) and password → a new session; throttled; one error for every failure. */
-  login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
-    return this.#signIn.login(login, password, context);
+  /**
+   * Username (or email) and password → a new session; throttled; one error for every failure.
+   * An account with MFA answers an MfaChallenge instead (or MFA_REQUIRED with `secondFactor` 'refuse').
+   */
+  login(
+    login: string,
+    password: string,
+    context: RequestContext = {},
+    secondFactor: SecondFactorMode = 'challenge',
+  ): Promise<TokenPair | MfaChallenge> {
+    return this.#signIn.login(login, password, context, secondFactor);
+  }
+
+  /** The login's second step: the challenge's mfa_token and a TOTP or recovery code → a new session. */
+  loginWithSecondFactor(mfaToken: string, code: string, context: RequestContext = {}): Promise<TokenPair> {
+    return this.#mfa.completeLogin(mfaToken, code, context);
   }
 
   /** Rotates a refresh token; a reused one ends its whole session. */
@@ -163,6 +188,33 @@ export class AuthService {
     context: RequestContext = {},
   ): Promise<TokenPair> {
     return this.#profile.changePassword(principal, currentPassword, newPassword, context);
+  }
+
+  // --- multi-factor authentication (mfa.ts) ---------------------------------------------------
+
+  /** Password first; a pending TOTP secret (secret, otpauth URL, QR code). */
+  setupTotp(principal: Principal, password: string, context: RequestContext = {}): Promise<TotpSetup> {
+    return this.#mfa.setup(principal, password, context);
+  }
+
+  /** The first code confirms the pending secret; gives the ten recovery codes, once. */
+  confirmTotp(principal: Principal, code: string, context: RequestContext = {}): Promise<string[]> {
+    return this.#mfa.confirm(principal, code, context);
+  }
+
+  /** Password and a TOTP or recovery code; turns MFA off. */
+  disableTotp(principal: Principal, password: string, code: string, context: RequestContext = {}): Promise<void> {
+    return this.#mfa.disable(principal, password, code, context);
+  }
+
+  /** Admin authority: removes the user's MFA (audited, mailed); false when there was none. */
+  resetMfa(username: string, context: RequestContext = {}): Promise<boolean> {
+    return this.#mfa.reset(username, context);
+  }
+
+  /** Of these users, the ids of those with MFA confirmed (UserPublic's mfa_enabled). */
+  mfaEnabledAmong(userIds: readonly string[]): Promise<Set<string>> {
+    return this.#mfa.enabledAmong(userIds);
   }
 
   // --- password reset (password-reset.ts) ------------------------------------------------------

@@ -54,6 +54,13 @@ export interface AuthServiceOptions {
   sessionMaxDays?: number;
   /** GATEKEEPER_NOTIFY_NEW_ADDRESS: mail the user on a login from an address not seen for them; default false. */
   notifyNewAddress?: boolean;
+  /**
+   * Key material the TOTP secrets are sealed under (GATEKEEPER_SECRET_KEY); absent: a random key
+   * generated once and kept in the settings table (src/auth/mfa.ts).
+   */
+  mfaKeyMaterial?: string | null;
+  /** The issuer authenticator apps show for Gatekeeper's TOTP entries (GATEKEEPER_PRODUCT_NAME); default Gatekeeper. */
+  mfaIssuer?: string;
   now?: () => Date;
   log?: ServiceLog;
 }

@@ -10,15 +10,15 @@
  */
 import { validateFields } from '../core/validation.js';
 import { GatekeeperError } from '../errors.js';
-import { throttleKeys, ipKey } from '../security/throttle.js';
+import { ipKey } from '../security/throttle.js';
 import type { WorkTicket } from '../security/work-queue.js';
 import type { UserRecord } from '../store/store.js';
 import { userActor, type RequestContext } from './actor.js';
 import { mustExist, recordEvent, recordUpdate, validateProfile } from './accounts.js';
-import { subjectOf } from './audit-trail.js';
 import type { UseCaseDeps } from './deps.js';
 import type { EmailVerification } from './email-verification.js';
 import { startSession } from './sign-in.js';
+import { checkPassword } from './throttled-check.js';
 import type { Principal, ProfileChanges, TokenPair } from './types.js';
 
 /** How recent a password login must be to change the email without `current_password`. */
@@ -116,40 +116,15 @@ export class Profile {
     }
   }
 
-  /**
-   * Verifies `password` as the account's, charged to the login throttle like a login:
-   * TOO_MANY_ATTEMPTS while locked, INVALID_PASSWORD (audited as reauth.failure) when wrong.
-   */
-  async #checkPassword(
+  /** The account's password, charged to the login throttle (./throttled-check.ts). */
+  #checkPassword(
     user: UserRecord,
     password: string,
     action: 'change-password' | 'change-email',
     context: RequestContext,
     ticket: WorkTicket,
   ): Promise<void> {
-    const { throttle, hasher, audit } = this.#deps;
-    const ip = context.ip ?? null;
-    const keys = throttleKeys(user.username, ip);
-    const base = { event: 'reauth.failure' as const, at: this.#deps.now(), ip, ...subjectOf(user) };
-    ticket.claim({ key: keys.account });
-    const attempt = await throttle.charge(keys, { ...base, detail: { action, reason: 'throttled' } });
-    if (attempt.addressThrottled) {
-      ticket.claim({ key: `throttled-${keys.ip}`, share: Math.max(1, Math.floor(hasher.queue.share / 4)) });
-    }
-    const result = await hasher.verify(user.passwordHash, password, ticket);
-    if (result.ok) {
-      await throttle.recordSuccess(attempt);
-      return;
-    }
-    const entry = { ...base, detail: { action, reason: 'wrong-password' } };
-    const wait = await throttle.recordFailure(attempt, entry);
-    await audit.record(entry);
-    if (wait !== null) {
-      throw new GatekeeperError('TOO_MANY_ATTEMPTS', 'Too many failed attempts; try again later.', {
-        retryAfterSeconds: wait,
-      });
-    }
-    throw new GatekeeperError('INVALID_PASSWORD', 'The current password is wrong.');
+    return checkPassword(this.#deps, user, password, action, context, ticket);
   }
 }
 

@@ -16,6 +16,7 @@ import { DAY_MS, type UseCaseDeps } from './deps.js';
 import type { EmailVerification } from './email-verification.js';
 import { RefreshChain } from './refresh-grace.js';
 import type { SessionNotices } from './session-notices.js';
+import { mfaChallengeFor, type MfaChallenge, type SecondFactorMode } from './mfa-challenge.js';
 import type { NewAccount, Principal, TokenPair } from './types.js';
 
 /** The sign-in use cases; AuthService delegates to them. */
@@ -70,8 +71,15 @@ export class SignIn {
    * TOO_MANY_ATTEMPTS while locked (login-throttle.ts). An address past its own
    * limit is still verified, with a small share of the hash queue, and only its
    * failures get 429: a correct password is never refused because of its address.
+   * An account with MFA answers a challenge (./mfa-challenge.ts) instead of tokens, and its
+   * charged attempt stays counted until the second step succeeds (./mfa.ts).
    */
-  async login(login: string, password: string, context: RequestContext = {}): Promise<TokenPair> {
+  async login(
+    login: string,
+    password: string,
+    context: RequestContext = {},
+    secondFactor: SecondFactorMode = 'challenge',
+  ): Promise<TokenPair | MfaChallenge> {
     const { store, hasher, throttle, audit } = this.#deps;
     const now = this.#deps.now();
     const ip = context.ip ?? null;
@@ -114,7 +122,6 @@ export class SignIn {
         }
         throw new GatekeeperError('INVALID_CREDENTIALS', 'Incorrect username or password.');
       }
-      await throttle.recordSuccess(attempt);
       if (needsRehash) await this.#rehash(user, password);
       // Only now, with the password proven: the refusal tells a guesser nothing.
       if (this.#verification.required && user.email !== null && !user.emailVerified) {
@@ -125,6 +132,10 @@ export class SignIn {
           'Confirm your email address first: follow the link in the verification mail (a new one is on its way).',
         );
       }
+      // An account with MFA gets the second step, and its counter is cleared only by that step's success.
+      const challenge = await mfaChallengeFor(this.#deps, user, secondFactor);
+      if (challenge) return challenge;
+      await throttle.recordSuccess(attempt);
       const tokens = await this.#startLoginSession(user, context);
       await audit.record({ event: 'login.success', at: now, ip, ...subjectOf(user) });
       return tokens;
@@ -178,18 +189,13 @@ export class SignIn {
       throw invalidRefreshToken();
     }
     // The session's createdAt is its password login: a refresh carries that time on, it does not renew it.
-    return tokenPair(this.#deps, user, session.id, refreshToken, now, session.createdAt, refreshExpiresAt);
+    const amr = (await this.#deps.store.isMfaSession(session.id)) ? MFA_AMR : PASSWORD_AMR;
+    return tokenPair(this.#deps, user, session.id, refreshToken, now, session.createdAt, refreshExpiresAt, amr);
   }
 
   /** A login's session, and the new-address notice when it is one (asked before the session is stored). */
   async #startLoginSession(user: UserRecord, context: RequestContext): Promise<TokenPair> {
-    const ip = context.ip ?? null;
-    const newAddress = (await this.#notices?.isNewAddress(user, ip)) ?? false;
-    const tokens = await startSession(this.#deps, user, context);
-    if (newAddress && ip !== null) {
-      this.#notices?.newAddress(user, ip, boundedUserAgent(context.userAgent), this.#deps.now());
-    }
-    return tokens;
+    return startLoginSession(this.#deps, this.#notices, user, context, PASSWORD_AMR);
   }
 
   /** Verifies an access token and checks that its session and user are still good. */
@@ -230,15 +236,38 @@ export class SignIn {
   }
 }
 
+/** RFC 8176 `amr` of a password login, and of one completed with a TOTP or recovery code. */
+export const PASSWORD_AMR: readonly string[] = ['pwd'];
+export const MFA_AMR: readonly string[] = ['pwd', 'otp'];
+
+/**
+ * A login's session (password, or password and second factor), with the new-address notice when
+ * the address is new for the user (asked before the session is stored, so it does not count itself).
+ */
+export async function startLoginSession(
+  deps: UseCaseDeps,
+  notices: SessionNotices | null,
+  user: UserRecord,
+  context: RequestContext,
+  amr: readonly string[],
+): Promise<TokenPair> {
+  const ip = context.ip ?? null;
+  const newAddress = (await notices?.isNewAddress(user, ip)) ?? false;
+  const tokens = await startSession(deps, user, context, amr);
+  if (newAddress && ip !== null) notices?.newAddress(user, ip, boundedUserAgent(context.userAgent), deps.now());
+  return tokens;
+}
+
 /**
  * Starts a login session for `user` and gives its first token pair. The session remembers where
  * it came from (`context`: address and user agent, bounded) and ends GATEKEEPER_SESSION_MAX_DAYS
- * from now at the latest.
+ * from now at the latest; `amr` says how the login went.
  */
 export async function startSession(
   deps: UseCaseDeps,
   user: UserRecord,
   context: RequestContext = {},
+  amr: readonly string[] = PASSWORD_AMR,
 ): Promise<TokenPair> {
   const now = deps.now();
   const refreshToken = newRefreshToken();
@@ -252,7 +281,8 @@ export async function startSession(
     ip: bounded(context.ip, LIMITS.sessionIpMax),
     userAgent: boundedUserAgent(context.userAgent),
   });
-  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt, session.expiresAt);
+  if (amr.includes('otp')) await deps.store.markMfaSession(session.id);
+  return tokenPair(deps, user, session.id, refreshToken, now, session.createdAt, session.expiresAt, amr);
 }
 
 /**
@@ -280,9 +310,10 @@ async function tokenPair(
   now: Date,
   authTime: Date,
   refreshExpiresAt: Date,
+  amr: readonly string[],
 ): Promise<TokenPair> {
   return {
-    accessToken: await deps.tokens.issue(user, sessionId, now, authTime),
+    accessToken: await deps.tokens.issue(user, sessionId, now, authTime, amr),
     refreshToken,
     tokenType: 'bearer',
     expiresInSeconds: deps.tokens.expiresInSeconds,

@@ -10,6 +10,7 @@ import type { AuthService } from '../auth/auth-service.js';
 import { createService } from '../compose/create-service.js';
 import { openStore, type OpenedStore } from '../compose/open-store.js';
 import { loadConfig, type Config } from '../config.js';
+import type { Mailer } from '../mail/mailer.js';
 import { UsageError, type CliIo } from './command.js';
 
 /** loadConfig on the CLI's environment; a ConfigError becomes exit 2 with every problem listed. */
@@ -41,14 +42,20 @@ export function openStoreForInspection(config: Config): Promise<OpenedStore> {
   return openStore(config, { use: 'inspection' });
 }
 
+const MAIL_DRAIN_MS = 10_000;
+
 /** Runs `fn` with the service's AuthService on the configured store, and closes the store after. */
 export async function withService<T>(io: CliIo, fn: (service: AuthService) => Promise<T>): Promise<T> {
   const config = loadCliConfig(io);
   const opened = await openCommandStore(config);
+  let mailer: Mailer | undefined;
   try {
-    const { service } = await createService(config, opened.store);
-    return await fn(service);
+    const composed = await createService(config, opened.store);
+    mailer = composed.mailer;
+    return await fn(composed.service);
   } finally {
+    // A command may have queued a notice (users mfa-reset): it is sent before the process ends.
+    await mailer?.close(MAIL_DRAIN_MS);
     await opened.close();
   }
 }

@@ -1,5 +1,6 @@
 import { Session, type ClientFetch } from './session.js';
 import type {
+  MfaChallenge,
   AuditEvent,
   AuditQuery,
   CleanupResponse,
@@ -74,12 +75,27 @@ export class GatekeeperClient {
     return (await this.#session.request<UserPublic>({ method: 'POST', path: '/auth/register', body })).body;
   }
 
-  /** POST /auth/login (JSON); keeps the returned pair. `username` may be the email. */
-  async login(credentials: { username: string; password: string }): Promise<TokenResponse> {
-    const { body } = await this.#session.request<TokenResponse>({
+  /**
+   * POST /auth/login (JSON); keeps the returned pair. `username` may be the email. For an
+   * account with MFA the answer is an MfaChallenge (nothing is kept): finish with `loginMfa`.
+   */
+  async login(credentials: { username: string; password: string }): Promise<TokenResponse | MfaChallenge> {
+    const { body } = await this.#session.request<TokenResponse | MfaChallenge>({
       method: 'POST',
       path: '/auth/login',
       body: { username: credentials.username, password: credentials.password },
+    });
+    if ('mfa_required' in body) return body;
+    this.#session.setTokens(body);
+    return body;
+  }
+
+  /** POST /auth/login/mfa: the challenge's mfa_token and a TOTP or recovery code; keeps the returned pair. */
+  async loginMfa(mfaToken: string, code: string): Promise<TokenResponse> {
+    const { body } = await this.#session.request<TokenResponse>({
+      method: 'POST',
+      path: '/auth/login/mfa',
+      body: { mfa_token: mfaToken, code },
     });
     this.#session.setTokens(body);
     return body;

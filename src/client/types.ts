@@ -23,6 +23,17 @@ export interface UserPublic {
   created_at: string;
   updated_at: string;
   metadata: Record<string, unknown>;
+  /** Whether the account signs in with a second factor (TOTP). */
+  mfa_enabled: boolean;
+}
+
+/** POST /auth/login's answer for an account with MFA: no tokens; finish with `loginMfa`. */
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_token: string;
+  methods: ('totp' | 'recovery_code')[];
+  /** Seconds the mfa_token works. */
+  expires_in: number;
 }
 
 export interface TokenResponse {

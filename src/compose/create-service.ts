@@ -82,6 +82,8 @@ export async function createService(
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     sessionMaxDays: config.sessionMaxDays,
     notifyNewAddress: config.notifyNewAddress,
+    mfaKeyMaterial: config.secretKey,
+    mfaIssuer: config.mail.productName,
     ...(options.now ? { now: options.now } : {}),
     ...(log ? { log } : {}),
   });

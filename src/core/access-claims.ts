@@ -22,6 +22,11 @@ export interface AccessClaims {
    * password, not a refresh token. Absent in tokens issued before it existed.
    */
   auth_time?: number;
+  /**
+   * RFC 8176 authentication methods of the login: ["pwd"], or ["pwd", "otp"] with a second
+   * factor (kept across refreshes). Absent in tokens issued before it existed.
+   */
+  amr?: string[];
 }
 
 /**
@@ -29,7 +34,7 @@ export interface AccessClaims {
  * (a refresh token, another type, a missing or mistyped claim, an unknown role).
  */
 export function readAccessClaims(payload: Readonly<Record<string, unknown>>): AccessClaims | null {
-  const { sub, username, role, sid, jti, iat, exp, type, auth_time } = payload;
+  const { sub, username, role, sid, jti, iat, exp, type, auth_time, amr } = payload;
   if (
     type !== 'access' ||
     typeof sub !== 'string' ||
@@ -38,11 +43,22 @@ export function readAccessClaims(payload: Readonly<Record<string, unknown>>): Ac
     typeof jti !== 'string' ||
     typeof iat !== 'number' ||
     typeof exp !== 'number' ||
-    (auth_time !== undefined && typeof auth_time !== 'number')
+    (auth_time !== undefined && typeof auth_time !== 'number') ||
+    (amr !== undefined && !(Array.isArray(amr) && amr.every((m) => typeof m === 'string')))
   ) {
     return null;
   }
   const known = ROLES.find((r) => r === role);
   if (known === undefined) return null;
-  return { sub, username, role: known, sid, jti, iat, exp, ...(typeof auth_time === 'number' ? { auth_time } : {}) };
+  return {
+    sub,
+    username,
+    role: known,
+    sid,
+    jti,
+    iat,
+    exp,
+    ...(typeof auth_time === 'number' ? { auth_time } : {}),
+    ...(Array.isArray(amr) ? { amr: [...(amr as string[])] } : {}),
+  };
 }

@@ -21,5 +21,8 @@ export const AUDIT_EVENTS = [
   'client.delete',
   'client.rotate_secret',
   'client.auth_failure',
+  'mfa.enable',
+  'mfa.disable',
+  'mfa.reset',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

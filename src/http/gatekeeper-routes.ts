@@ -14,6 +14,7 @@ import { answerErrorsAsContract } from './error-handler.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { emailVerificationRoutes } from './routes/email-verification.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { clientRoutes } from './routes/clients.js';
 import { introspectRoutes } from './routes/introspect.js';
@@ -88,6 +89,7 @@ export const gatekeeperRoutes: FastifyPluginAsyncTypebox<GatekeeperRoutesOptions
   await app.register(passwordResetRoutes(service));
   await app.register(emailVerificationRoutes(service));
   await app.register(sessionRoutes(service));
+  await app.register(mfaRoutes(service));
   await app.register(userRoutes(service));
   await app.register(auditRoutes(service));
   await app.register(clientRoutes(service));

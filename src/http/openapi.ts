@@ -56,6 +56,7 @@ export function openapiOptions(version: string): FastifyDynamicSwaggerOptions {
       tags: [
         { name: 'auth', description: 'Register, log in, tokens, your own account' },
         { name: 'admin', description: 'User management (role admin)' },
+        { name: 'mfa', description: 'Multi-factor authentication (TOTP) of your own account' },
         { name: 'operations', description: 'Health, metrics, keys' },
       ],
     },

@@ -51,6 +51,7 @@ export const UserPublicSchema = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
     metadata: Type.Record(Type.String(), Type.Unknown()),
+    mfa_enabled: Type.Boolean({ description: 'Whether the account signs in with a second factor (TOTP).' }),
   },
   { $id: 'UserPublic' },
 );
@@ -68,6 +69,45 @@ export const TokenResponseSchema = Type.Object(
 );
 
 export const MessageSchema = Type.Object({ message: Type.String() }, { $id: 'Message' });
+
+/** POST /auth/login's answer for an account with MFA: no tokens, a second step to take. */
+export const MfaChallengeSchema = Type.Object(
+  {
+    mfa_required: Type.Literal(true),
+    mfa_token: Type.String({ description: 'Spend it at POST /auth/login/mfa with a code; works once, briefly.' }),
+    methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code')])),
+    expires_in: Type.Integer({ description: 'Seconds the mfa_token works.' }),
+  },
+  { $id: 'MfaChallenge' },
+);
+
+// --- multi-factor authentication (src/http/routes/mfa.ts) -----------------------------------------
+
+const MfaCode = text({
+  minLength: 1,
+  maxLength: 64,
+  description: 'A 6-digit TOTP code, or (where allowed) a recovery code such as `abcd-efgh-jkmn`.',
+});
+const CurrentPassword = text({ minLength: 1, maxLength: LIMITS.passwordMax });
+
+export const TotpSetupBody = Type.Object({ password: CurrentPassword }, { additionalProperties: false });
+export const TotpSetupResponse = Type.Object({
+  secret: Type.String({ description: 'Base32, for typing into an authenticator app.' }),
+  otpauth_url: Type.String({ description: 'The otpauth://totp/ URL an authenticator app takes.' }),
+  qr_svg: Type.String({ description: 'The otpauth URL as a QR code, an SVG document.' }),
+});
+export const TotpConfirmBody = Type.Object({ code: MfaCode }, { additionalProperties: false });
+export const RecoveryCodesResponse = Type.Object({
+  recovery_codes: Type.Array(Type.String(), { description: 'Shown this once; each works once instead of a code.' }),
+});
+export const TotpDisableBody = Type.Object(
+  { password: CurrentPassword, code: MfaCode },
+  { additionalProperties: false },
+);
+export const MfaLoginBody = Type.Object(
+  { mfa_token: text({ minLength: 1, maxLength: 512 }), code: MfaCode },
+  { additionalProperties: false },
+);
 
 export const RegisterBody = Type.Object(
   {
@@ -277,6 +317,7 @@ export const SHARED_SCHEMAS = [
   AuditEventSchema,
   MessageSchema,
   HealthSchema,
+  MfaChallengeSchema,
 ] as const;
 
 /**

@@ -10,12 +10,14 @@ import type {
   AdminChanges,
   AuditQueryInput,
   IntrospectionResult,
+  MfaChallenge,
   NewAccount,
   NewClientInput,
   ProfileChanges,
   ServiceHealth,
   SessionInfo,
   TokenPair,
+  TotpSetup,
   UserListQuery,
 } from '../auth/auth-service.js';
 import type { AuditEventType } from '../core/audit-events.js';
@@ -33,6 +35,8 @@ import type {
   RegisterBody,
   StatsResponse,
   TokenResponseSchema,
+  TotpSetupResponse,
+  MfaChallengeSchema,
   UpdateMeBody,
   UserPublic,
   YapcoinResponse,
@@ -45,20 +49,23 @@ import type {
  * the user (store/user-state-cache.ts), so their wire form is made once, not per
  * request (two date formats were a visible share of GET /auth/me).
  */
-const userForms = new WeakMap<UserRecord, UserPublic>();
+const userForms = new WeakMap<UserRecord, { on: UserPublic; off: UserPublic }>();
 
-/** The wire form of a user. The password hash never leaves through here. */
-export function toUserPublic(user: UserRecord): UserPublic {
-  if (!Object.isFrozen(user)) return userForm(user);
-  let form = userForms.get(user);
-  if (form === undefined) {
-    form = Object.freeze(userForm(user));
-    userForms.set(user, form);
+/**
+ * The wire form of a user. The password hash never leaves through here. `mfaEnabled` is not
+ * part of the user record (it is the MFA facet's, read only where a user is shown).
+ */
+export function toUserPublic(user: UserRecord, mfaEnabled: boolean): UserPublic {
+  if (!Object.isFrozen(user)) return userForm(user, mfaEnabled);
+  let forms = userForms.get(user);
+  if (forms === undefined) {
+    forms = { on: Object.freeze(userForm(user, true)), off: Object.freeze(userForm(user, false)) };
+    userForms.set(user, forms);
   }
-  return form;
+  return mfaEnabled ? forms.on : forms.off;
 }
 
-function userForm(user: UserRecord): UserPublic {
+function userForm(user: UserRecord, mfaEnabled: boolean): UserPublic {
   return {
     id: user.id,
     username: user.username,
@@ -71,7 +78,23 @@ function userForm(user: UserRecord): UserPublic {
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
     metadata: user.metadata,
+    mfa_enabled: mfaEnabled,
   };
+}
+
+/** POST /auth/login's answer for an account with MFA. */
+export function toMfaChallenge(challenge: MfaChallenge): Static<typeof MfaChallengeSchema> {
+  return {
+    mfa_required: true,
+    mfa_token: challenge.mfaToken,
+    methods: [...challenge.methods],
+    expires_in: challenge.expiresInSeconds,
+  };
+}
+
+/** POST /auth/mfa/totp/setup. */
+export function toTotpSetupResponse(setup: TotpSetup): Static<typeof TotpSetupResponse> {
+  return { secret: setup.secret, otpauth_url: setup.otpauthUrl, qr_svg: setup.qrSvg };
 }
 
 /** The OAuth2-style token response of login, refresh and change-password. */

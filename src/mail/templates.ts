@@ -14,6 +14,9 @@ export const TEMPLATE_NAMES = [
   'email-change-notice',
   'sessions-revoked',
   'new-address-login',
+  'mfa-enabled',
+  'mfa-disabled',
+  'mfa-reset',
   'test',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
@@ -44,6 +47,48 @@ const BUILT_IN: Record<TemplateName, TemplateText> = {
       'Open this link to choose a new password (it works once, for {{minutes}} minutes):</p>',
       '<p><a href="{{link}}">{{link}}</a></p>',
       '<p>If you did not ask for this, ignore this mail: your password stays as it is.</p>',
+    ].join('\n'),
+  },
+  'mfa-enabled': {
+    subject: 'Two-factor sign-in is on for your {{product}} account',
+    text: [
+      'Hello {{username}},',
+      '',
+      'Two-factor sign-in (an authenticator app) was turned on for your {{product}} account.',
+      'Keep your recovery codes somewhere safe. If this was not you, contact your administrator at once.',
+    ].join('\n'),
+    html: [
+      '<p>Hello {{username}},</p>',
+      '<p>Two-factor sign-in (an authenticator app) was turned on for your {{product}} account.</p>',
+      '<p>Keep your recovery codes somewhere safe. If this was not you, contact your administrator at once.</p>',
+    ].join('\n'),
+  },
+  'mfa-disabled': {
+    subject: 'Two-factor sign-in is off for your {{product}} account',
+    text: [
+      'Hello {{username}},',
+      '',
+      'Two-factor sign-in was turned off for your {{product}} account: a password alone signs in now.',
+      'If this was not you, change your password at once and contact your administrator.',
+    ].join('\n'),
+    html: [
+      '<p>Hello {{username}},</p>',
+      '<p>Two-factor sign-in was turned off for your {{product}} account: a password alone signs in now.</p>',
+      '<p>If this was not you, change your password at once and contact your administrator.</p>',
+    ].join('\n'),
+  },
+  'mfa-reset': {
+    subject: 'An administrator turned off two-factor sign-in for your {{product}} account',
+    text: [
+      'Hello {{username}},',
+      '',
+      'An administrator removed the authenticator app from your {{product}} account: a password alone signs in now.',
+      'You can set up two-factor sign-in again from your account page. If you did not ask for this, contact your administrator.',
+    ].join('\n'),
+    html: [
+      '<p>Hello {{username}},</p>',
+      '<p>An administrator removed the authenticator app from your {{product}} account: a password alone signs in now.</p>',
+      '<p>You can set up two-factor sign-in again from your account page. If you did not ask for this, contact your administrator.</p>',
     ].join('\n'),
   },
   'password-changed': {

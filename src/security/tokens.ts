@@ -87,12 +87,16 @@ export class AccessTokens {
     return this.keys.jwks();
   }
 
-  /** `authTime`: when the session's password login happened (the session's createdAt); `now` when absent. */
+  /**
+   * `authTime`: when the session's password login happened (the session's createdAt); `now` when
+   * absent. `amr`: how that login authenticated (RFC 8176), ["pwd"] unless a second factor was used.
+   */
   async issue(
     user: { id: string; username: string; role: Role },
     sessionId: string,
     now: Date,
     authTime: Date = now,
+    amr: readonly string[] = ['pwd'],
   ): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
     const signing = await this.keys.signingKey();
@@ -102,6 +106,7 @@ export class AccessTokens {
       type: 'access',
       sid: sessionId,
       auth_time: Math.floor(authTime.getTime() / 1000),
+      amr: [...amr],
     })
       .setProtectedHeader(
         signing.kid === null

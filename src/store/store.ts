@@ -18,6 +18,7 @@
 import type { AuditStore } from './contract/audit.js';
 import type { ClientsStore } from './contract/clients.js';
 import type { StoreLifecycle } from './contract/health.js';
+import type { MfaStore } from './contract/mfa.js';
 import type { OneTimeTokensStore } from './contract/one-time-tokens.js';
 import type { SessionsStore } from './contract/sessions.js';
 import type { SettingsStore } from './contract/settings.js';
@@ -28,6 +29,7 @@ import type { UsersStore } from './contract/users.js';
 export type { AuditEventRecord, AuditQuery, AuditStore, NewAuditEvent } from './contract/audit.js';
 export type { ClientsStore, NewOAuthClient, OAuthClientRecord } from './contract/clients.js';
 export type { PoolFigures, StoreHealth, StoreLifecycle } from './contract/health.js';
+export type { MfaRecord, MfaStore } from './contract/mfa.js';
 export type {
   IssueBudget,
   NewOneTimeToken,
@@ -58,6 +60,7 @@ export interface Store
     AuditStore,
     ClientsStore,
     OneTimeTokensStore,
+    MfaStore,
     StoreLifecycle {}
 
 /** Where a store reads the time when it stamps one itself (createdAt/updatedAt defaults). */

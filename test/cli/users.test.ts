@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildGatekeeper, type BuiltGatekeeper as Gatekeeper } from '../../src/compose/build-gatekeeper.js';
 import type { CachedStore } from '../../src/store/user-state-cache.js';
-import { CHEAP_HASH } from '../support/app.js';
+import { CHEAP_HASH, json } from '../support/app.js';
 import { cleanEnv, runGatekeeper } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ROOT } from '../support/process.js';
@@ -163,6 +164,23 @@ describe('gatekeeper users', { timeout: 120_000 }, () => {
       ['ID  CREATED  LAST USED  EXPIRES  IP  USER AGENT', '0 live sessions of sessioned'].join('\n'),
     );
     expect((await users(['sessions', 'nobody'])).stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
+  });
+
+  it('mfa-reset removes a second factor (the password alone signs in again), and says so when there was none', async () => {
+    expect((await users(['create', 'lost_phone'], `${PASSWORD}\n`)).code).toBe(0);
+    const principal = await api.service.authenticate(
+      (json(await apiLogin('lost_phone', PASSWORD)) as { access_token: string }).access_token,
+    );
+    const { secret } = await api.service.setupTotp(principal, PASSWORD);
+    await api.service.confirmTotp(principal, await generate({ secret }));
+    expect((await apiLogin('lost_phone', PASSWORD)).body).toContain('mfa_required');
+    const reset = await users(['mfa-reset', 'lost_phone']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout.trim()).toBe('second factor of lost_phone removed');
+    expect(await api.store.getMfa(principal.user.id)).toBeNull();
+    expect((await apiLogin('lost_phone', PASSWORD)).body).toContain('access_token');
+    expect((await users(['mfa-reset', 'lost_phone'])).stdout.trim()).toBe('lost_phone had no second factor');
+    expect((await users(['mfa-reset', 'nobody'])).stderr.trim()).toBe('gatekeeper: No such user. (USER_NOT_FOUND)');
   });
 
   // `script` gives the command a real terminal, so the prompt path (raw mode, no echo) runs for real.

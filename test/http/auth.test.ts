@@ -37,6 +37,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
         yapcoin_balance: 0,
         is_active: true,
         metadata: { lang: 'en' },
+        mfa_enabled: false,
       });
       expect(Object.keys(body).sort()).toEqual(
         [
@@ -46,6 +47,7 @@ describe.each(BACKENDS)('auth routes (%s store)', (backend) => {
           'id',
           'is_active',
           'metadata',
+          'mfa_enabled',
           'profile_picture_url',
           'role',
           'updated_at',

@@ -1,9 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatekeeperClient, GatekeeperClientError, type ClientFetch, type TokenPair } from '../../src/client/index.js';
+import { generate } from 'otplib';
+import {
+  GatekeeperClient,
+  GatekeeperClientError,
+  type ClientFetch,
+  type MfaChallenge,
+  type TokenPair,
+  type TokenResponse,
+} from '../../src/client/index.js';
 import { BACKENDS, STRONG_PASSWORD, startGatekeeper, type TestGatekeeper } from '../support/app.js';
 
 /** GatekeeperClient against a real Gatekeeper on a real port (global fetch, real HTTP). */
+/** The pair of a login without MFA (fails the test on a challenge). */
+async function pairOf(answer: Promise<TokenResponse | MfaChallenge>): Promise<TokenResponse> {
+  const body = await answer;
+  if ('mfa_required' in body) throw new Error('unexpected MFA challenge');
+  return body;
+}
+
 describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (backend) => {
   let gk: TestGatekeeper | undefined;
   afterEach(async () => {
@@ -33,7 +48,7 @@ describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (b
     expect(registered).toMatchObject({ username: 'client_alice', role: 'regular', is_active: true, metadata: {} });
     expect(registered).not.toHaveProperty('password_hash');
 
-    const tokens = await alice.login({ username: 'client_alice', password: STRONG_PASSWORD });
+    const tokens = await pairOf(alice.login({ username: 'client_alice', password: STRONG_PASSWORD }));
     expect(tokens).toMatchObject({ token_type: 'bearer', expires_in: 1800 });
     expect(alice.tokens).toEqual({ access_token: tokens.access_token, refresh_token: tokens.refresh_token });
     expect(await alice.me()).toMatchObject({ id: registered.id, username: 'client_alice' });
@@ -79,10 +94,31 @@ describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (b
     });
   });
 
+  it('an MFA account: login answers the challenge and keeps nothing; loginMfa keeps the pair', async () => {
+    const { client, gk: app } = await start();
+    const erin = client();
+    await erin.register({ username: 'client_erin', password: STRONG_PASSWORD });
+    await erin.login({ username: 'client_erin', password: STRONG_PASSWORD });
+    const principal = await app.service.authenticate(erin.tokens!.access_token);
+    const { secret } = await app.service.setupTotp(principal, STRONG_PASSWORD);
+    await app.service.confirmTotp(principal, await generate({ secret }));
+    await erin.logout();
+    const challenge = await erin.login({ username: 'client_erin', password: STRONG_PASSWORD });
+    expect(challenge).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] });
+    expect(erin.tokens).toBeNull();
+    const wrong = await erin.loginMfa((challenge as MfaChallenge).mfa_token, '000000').catch((e: unknown) => e);
+    expect(wrong).toMatchObject({ status: 401, code: 'INVALID_MFA_CODE' });
+    // The confirming code's step is spent: the next step's code (one step of drift ahead) signs in.
+    const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    const pair = await erin.loginMfa((challenge as MfaChallenge).mfa_token, next);
+    expect(erin.tokens).toEqual({ access_token: pair.access_token, refresh_token: pair.refresh_token });
+    expect(await erin.me()).toMatchObject({ username: 'client_erin', mfa_enabled: true });
+  });
+
   it('an invalid access token is refreshed once and the call repeated', async () => {
     const { client, count } = await start();
     await client().register({ username: 'client_bob', password: STRONG_PASSWORD });
-    const real = await client().login({ username: 'client_bob', password: STRONG_PASSWORD });
+    const real = await pairOf(client().login({ username: 'client_bob', password: STRONG_PASSWORD }));
     const changes: (TokenPair | null)[] = [];
     const bob = client({ access_token: 'garbage', refresh_token: real.refresh_token }, (t) => changes.push(t));
     expect(await bob.me()).toMatchObject({ username: 'client_bob' });
@@ -96,7 +132,7 @@ describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (b
   it('five concurrent calls on an invalid access token make exactly one /auth/refresh request', async () => {
     const { client, count } = await start();
     await client().register({ username: 'client_carol', password: STRONG_PASSWORD });
-    const real = await client().login({ username: 'client_carol', password: STRONG_PASSWORD });
+    const real = await pairOf(client().login({ username: 'client_carol', password: STRONG_PASSWORD }));
     const carol = client({ access_token: 'not-a-jwt', refresh_token: real.refresh_token });
     const users = await Promise.all(Array.from({ length: 5 }, () => carol.me()));
     expect(users.map((u) => u.username)).toEqual(Array(5).fill('client_carol'));

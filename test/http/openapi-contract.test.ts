@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import createClient, { type Client } from 'openapi-fetch';
+import { generate } from 'otplib';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGatekeeper } from '../../src/compose/build-gatekeeper.js';
@@ -405,6 +406,83 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect((await api.POST('/auth/email/verification', asUser)).response.status).toBe(409);
   });
 
+  it('multi-factor authentication: setup, confirm, the login second step, disable and the admin reset', async () => {
+    const { api, gatekeeper } = main;
+    await register(gatekeeper.app, 'contract_mfa');
+    const { access_token } = await login(gatekeeper.app, 'contract_mfa');
+    const signedIn = auth(access_token);
+    const setup = (password: string, token = signedIn) =>
+      api.POST('/auth/mfa/totp/setup', { body: { password }, ...token });
+    const confirm = (code: string) => api.POST('/auth/mfa/totp/confirm', { body: { code }, ...signedIn });
+    expect((await confirm('123456')).response.status).toBe(409);
+    expect((await setup('Wrong-Passw0rd!')).response.status).toBe(400);
+    expect((await setup(STRONG_PASSWORD, auth('nope'))).response.status).toBe(401);
+    expect((await api.POST('/auth/mfa/totp/setup', { body: {}, ...signedIn })).response.status).toBe(422);
+    expect((await api.POST('/auth/mfa/totp/setup', raw('{'))).response.status).toBe(400);
+    const started = await setup(STRONG_PASSWORD);
+    expect(started.response.status).toBe(200);
+    const secret = (started.data as { secret: string }).secret;
+    expect((await confirm('000000')).response.status).toBe(400);
+    expect((await api.POST('/auth/mfa/totp/confirm', { body: { code: '' }, ...signedIn })).response.status).toBe(422);
+    expect((await confirm(await generate({ secret }))).response.status).toBe(200);
+    expect((await setup(STRONG_PASSWORD)).response.status).toBe(409);
+
+    // The login answers a challenge; the second step takes a recovery code (the TOTP step above is spent).
+    const first = await api.POST('/auth/login', { body: { username: 'contract_mfa', password: STRONG_PASSWORD } });
+    expect(first.response.status).toBe(200);
+    const mfaToken = (first.data as { mfa_token: string }).mfa_token;
+    const second = (code: string, token = mfaToken) =>
+      api.POST('/auth/login/mfa', { body: { mfa_token: token, code } });
+    expect((await second('000000')).response.status).toBe(401);
+    expect((await second('123456', 'no-such-token')).response.status).toBe(401);
+    expect((await api.POST('/auth/login/mfa', { body: { code: '123456' } })).response.status).toBe(422);
+    expect((await api.POST('/auth/login/mfa', raw('{'))).response.status).toBe(400);
+    // The password steps and the wrong codes draw on one budget (5): the sixth attempt is refused.
+    const next = await api.POST('/auth/login', { body: { username: 'contract_mfa', password: STRONG_PASSWORD } });
+    const nextToken = (next.data as { mfa_token: string }).mfa_token;
+    expect((await second('000000', nextToken)).response.status).toBe(401);
+    const last = await api.POST('/auth/login', { body: { username: 'contract_mfa', password: STRONG_PASSWORD } });
+    expect((await second('000000', (last.data as { mfa_token: string }).mfa_token)).response.status).toBe(429);
+    await gatekeeper.service.unlockUser('contract_mfa');
+
+    const disable = (password: string, code: string) =>
+      api.DELETE('/auth/mfa/totp', { body: { password, code }, ...signedIn });
+    expect((await disable(STRONG_PASSWORD, 'zzzz-zzzz-zzzz')).response.status).toBe(400);
+    expect(
+      (await api.DELETE('/auth/mfa/totp', { body: { password: STRONG_PASSWORD }, ...signedIn })).response.status,
+    ).toBe(422);
+    await gatekeeper.service.unlockUser('contract_mfa');
+    const user = { params: { path: { username: 'contract_mfa' } } };
+    expect(
+      (await api.DELETE('/auth/users/{username}/mfa', { ...user, ...auth(regular.access_token) })).response.status,
+    ).toBe(403);
+    expect((await api.DELETE('/auth/users/{username}/mfa', user)).response.status).toBe(401);
+    expect(
+      (
+        await api.DELETE('/auth/users/{username}/mfa', {
+          params: { path: { username: 'nobody_here' } },
+          ...auth(admin.access_token),
+        })
+      ).response.status,
+    ).toBe(404);
+    expect(
+      (await api.DELETE('/auth/users/{username}/mfa', { ...user, ...auth(admin.access_token) })).response.status,
+    ).toBe(200);
+    expect((await disable(STRONG_PASSWORD, '123456')).response.status).toBe(409);
+    // Enabled again, then turned off by its owner: 200.
+    const again = await setup(STRONG_PASSWORD);
+    const secret2 = (again.data as { secret: string }).secret;
+    const recovery = (await confirm(await generate({ secret: secret2 }))).data as { recovery_codes: string[] };
+    expect((await disable(STRONG_PASSWORD, recovery.recovery_codes[0]!)).response.status).toBe(200);
+    // A successful second step.
+    const third = await setup(STRONG_PASSWORD);
+    const secret3 = (third.data as { secret: string }).secret;
+    const codes3 = (await confirm(await generate({ secret: secret3 }))).data as { recovery_codes: string[] };
+    const challenge = await api.POST('/auth/login', { body: { username: 'contract_mfa', password: STRONG_PASSWORD } });
+    const ok = await second(codes3.recovery_codes[1]!, (challenge.data as { mfa_token: string }).mfa_token);
+    expect(ok.response.status).toBe(200);
+  });
+
   it('user management', async () => {
     const { api } = main;
     const asAdmin = auth(admin.access_token);
@@ -678,6 +756,14 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
           ...asRoot,
         }),
         listUserSessions: await api.GET('/auth/users/{username}/sessions', user),
+        resetUserMfa: await api.DELETE('/auth/users/{username}/mfa', user),
+        setupTotp: await api.POST('/auth/mfa/totp/setup', { body: { password: STRONG_PASSWORD }, ...asRoot }),
+        confirmTotp: await api.POST('/auth/mfa/totp/confirm', { body: { code: '123456' }, ...asRoot }),
+        disableTotp: await api.DELETE('/auth/mfa/totp', {
+          body: { password: STRONG_PASSWORD, code: '123456' },
+          ...asRoot,
+        }),
+        loginMfa: await api.POST('/auth/login/mfa', { body: { mfa_token: 'some-token', code: '123456' } }),
         addYapcoins: await api.POST('/auth/users/{username}/yapcoins', { ...user, body: { delta: 1 } }),
         getStats: await api.GET('/auth/stats', asRoot),
         cleanup: await api.POST('/auth/cleanup', asRoot),

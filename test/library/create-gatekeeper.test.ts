@@ -2,6 +2,7 @@
  * createGatekeeper(options), the package's programmatic entry: every kind of
  * `database` option against real storage, settings from `env`, and the typed errors.
  */
+import type { TokenPair } from '../../src/auth/auth-service.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,8 @@ const ENV = { GATEKEEPER_SECRET_KEY: 'library-test-secret-key-0123456789abcdef' 
 async function roundTrip(gatekeeper: Gatekeeper, username: string): Promise<void> {
   const user = await gatekeeper.service.register({ username, password: STRONG_PASSWORD });
   expect(user.username).toBe(username);
-  const tokens = await gatekeeper.service.login(username, STRONG_PASSWORD);
+  // No MFA on this account: tokens, not a challenge.
+  const tokens = (await gatekeeper.service.login(username, STRONG_PASSWORD)) as TokenPair;
   const me = await gatekeeper.app.inject({
     method: 'GET',
     url: '/auth/me',
@@ -72,7 +74,7 @@ describe('createGatekeeper', () => {
       );
       expect(rows[0]?.n).toBe(2);
       const again = await createGatekeeper({ ...QUIET, env: ENV, database: pool });
-      const found = await again.service.login('pool_user', STRONG_PASSWORD);
+      const found = (await again.service.login('pool_user', STRONG_PASSWORD)) as TokenPair;
       expect(found.accessToken).toEqual(expect.any(String));
       // Written and read back through sessions set to UTC: the same instant, not five hours off.
       expect((await again.service.getUser('pool_user')).createdAt.getTime()).toBe(user.createdAt.getTime());

@@ -94,6 +94,7 @@ describe('migrator', () => {
       [10, 'one_time_tokens'],
       [11, 'email_verification'],
       [12, 'session_details'],
+      [13, 'mfa'],
     ]);
     expect(migrations[0]?.sql).toContain('CREATE TABLE users');
   });
@@ -134,11 +135,12 @@ describe('migrator', () => {
     const db = await freshDatabase();
     const p = pool(db.url);
     expect(await isSchemaCurrent(p)).toBe(false);
-    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const all = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+    expect((await migrationStatus(p)).pending.map((m) => m.version)).toEqual(all);
     await migrate(p);
     expect(await isSchemaCurrent(p)).toBe(true);
     expect(await migrationStatus(p)).toEqual({
-      applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+      applied: all,
       pending: [],
       unknown: [],
     });

@@ -969,6 +969,112 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
       });
     });
 
+    describe('multi-factor (TOTP)', () => {
+      const t0 = new Date('2030-03-01T00:00:00.000Z');
+      const hashes = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}`.padStart(64, 'c'));
+
+      it('a pending secret is replaced by a newer setup; confirm needs the current one and stores the codes', async () => {
+        const user = await store.createUser(newUser());
+        expect(await store.getMfa(user.id)).toBeNull();
+        expect(await store.putPendingMfa(user.id, 'sealed-1', t0)).toBe(true);
+        expect(await store.putPendingMfa(user.id, 'sealed-2', t0)).toBe(true);
+        expect(await store.getMfa(user.id)).toEqual({
+          userId: user.id,
+          secretCiphertext: 'sealed-2',
+          createdAt: t0,
+          confirmedAt: null,
+          lastStep: null,
+          recoveryCodesLeft: 0,
+        });
+        expect(await store.acceptMfaStep(user.id, 5)).toBe(false); // not confirmed yet
+        expect(await store.confirmMfa(user.id, 'sealed-1', 100, hashes(10), t0)).toBe(false);
+        expect(await store.confirmMfa(user.id, 'sealed-2', 100, hashes(10), t0)).toBe(true);
+        expect(await store.confirmMfa(user.id, 'sealed-2', 101, hashes(10), t0)).toBe(false);
+        expect(await store.getMfa(user.id)).toMatchObject({ confirmedAt: t0, lastStep: 100, recoveryCodesLeft: 10 });
+        // Setup cannot overwrite a confirmed secret; a user that is not there gets nothing stored.
+        expect(await store.putPendingMfa(user.id, 'sealed-3', t0)).toBe(false);
+        expect((await store.getMfa(user.id))?.secretCiphertext).toBe('sealed-2');
+        expect(await store.putPendingMfa(randomUUID(), 'sealed-4', t0)).toBe(false);
+        expect(await store.listMfaEnabled([user.id, randomUUID()])).toEqual(new Set([user.id]));
+        expect(await store.listMfaEnabled([])).toEqual(new Set());
+      });
+
+      it('acceptMfaStep() accepts only a later step, and of concurrent calls with one step exactly one', async () => {
+        const user = await store.createUser(newUser());
+        await store.putPendingMfa(user.id, 'sealed', t0);
+        await store.confirmMfa(user.id, 'sealed', 100, hashes(2), t0);
+        expect(await store.acceptMfaStep(user.id, 100)).toBe(false);
+        expect(await store.acceptMfaStep(user.id, 99)).toBe(false);
+        const raced = await Promise.all(Array.from({ length: 8 }, () => store.acceptMfaStep(user.id, 101)));
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        expect(await store.acceptMfaStep(user.id, 103)).toBe(true);
+        expect(await store.acceptMfaStep(user.id, 102)).toBe(false);
+        expect((await store.getMfa(user.id))?.lastStep).toBe(103);
+      });
+
+      it('consumeRecoveryCode() spends each code once, even concurrently; unknown codes and other users get false', async () => {
+        const [ada, bob] = [await store.createUser(newUser()), await store.createUser(newUser())];
+        await store.putPendingMfa(ada.id, 'sealed', t0);
+        const [first, second] = hashes(2) as [string, string];
+        await store.confirmMfa(ada.id, 'sealed', 1, [first, second], t0);
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.consumeRecoveryCode(ada.id, first, t0)));
+        expect(raced.filter(Boolean)).toHaveLength(1);
+        expect(await store.consumeRecoveryCode(ada.id, 'f'.repeat(64), t0)).toBe(false);
+        expect(await store.consumeRecoveryCode(bob.id, second, t0)).toBe(false);
+        expect((await store.getMfa(ada.id))?.recoveryCodesLeft).toBe(1);
+      });
+
+      it('deleteMfa() removes secret and codes; a deleted user takes their MFA along', async () => {
+        const user = await store.createUser(newUser());
+        await store.putPendingMfa(user.id, 'sealed', t0);
+        await store.confirmMfa(user.id, 'sealed', 1, hashes(3), t0);
+        expect(await store.deleteMfa(user.id)).toBe(true);
+        expect(await store.deleteMfa(user.id)).toBe(false);
+        expect(await store.getMfa(user.id)).toBeNull();
+        expect(await store.consumeRecoveryCode(user.id, hashes(1)[0]!, t0)).toBe(false);
+        // Enrolled again: the old codes are gone.
+        await store.putPendingMfa(user.id, 'sealed-again', t0);
+        await store.confirmMfa(
+          user.id,
+          'sealed-again',
+          2,
+          hashes(1).map((h) => h.replace(/c/g, 'd')),
+          t0,
+        );
+        expect((await store.getMfa(user.id))?.recoveryCodesLeft).toBe(1);
+        await store.deleteUser(user.id);
+        expect(await store.getMfa(user.id)).toBeNull();
+        expect(await store.listMfaEnabled([user.id])).toEqual(new Set());
+      });
+
+      it('markMfaSession() marks one session; isMfaSession() tells it from others', async () => {
+        const user = await store.createUser(newUser());
+        const marked = await store.createSession(newSession(user.id, 'e'.repeat(64)));
+        const other = await store.createSession(newSession(user.id, 'b'.repeat(64)));
+        await store.markMfaSession(marked.id);
+        await store.markMfaSession(marked.id); // twice is fine
+        expect(await store.isMfaSession(marked.id)).toBe(true);
+        expect(await store.isMfaSession(other.id)).toBe(false);
+      });
+
+      it('findOneTimeToken() finds an mfa_login token without spending it; consume still works once', async () => {
+        const user = await store.createUser(newUser());
+        const issued = {
+          userId: user.id,
+          purpose: 'mfa_login' as const,
+          tokenHash: 'a'.repeat(64),
+          createdAt: t0,
+          expiresAt: new Date(t0.getTime() + 5 * 60_000),
+        };
+        expect(await store.issueOneTimeToken(issued, { since: t0, max: 30 })).toBe(true);
+        expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toEqual({ userId: user.id });
+        expect(await store.findOneTimeToken(issued.tokenHash, 'password_reset', t0)).toBeNull();
+        expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', issued.expiresAt)).toBeNull();
+        expect(await store.consumeOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toEqual({ userId: user.id });
+        expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toBeNull();
+      });
+    });
+
     describe('settings and health', () => {
       it('putSettingIfAbsent(): the first writer wins', async () => {
         expect(await store.getSetting('k')).toBeNull();

@@ -130,6 +130,7 @@ describe('the contract checker of test/support/openapi-contract.ts', () => {
     created_at: '2026-11-27T21:50:20.123Z',
     updated_at: '2026-11-27T21:50:20.123Z',
     metadata: {},
+    mfa_enabled: false,
   };
   const check = (method: string, path: string, status: number, headers: Record<string, string>, body: unknown) =>
     checker.check(method, new URL(`http://x${path}`), status, new Headers(headers), JSON.stringify(body)).problems;

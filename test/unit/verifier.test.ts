@@ -42,6 +42,8 @@ describe.each(['EdDSA', 'RS256'] as const)('createVerifier with a JWKS (%s)', (a
       exp: NOW.getTime() / 1000 + 1800,
       // The password login's time: issued without a session start, the token's own iat.
       auth_time: NOW.getTime() / 1000,
+      // A password login without a second factor (RFC 8176).
+      amr: ['pwd'],
       iss: SETTINGS.issuer,
       aud: SETTINGS.audience,
     });

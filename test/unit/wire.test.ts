@@ -32,7 +32,7 @@ const record = (): UserRecord => ({
 
 describe('wire mapping (src/http/wire.ts)', () => {
   it('toUserPublic gives the snake_case user and never the password hash', () => {
-    const wire = toUserPublic(record());
+    const wire = toUserPublic(record(), false);
     expect(wire).toEqual({
       id: '7c6f4a52-3f1e-4a53-9a0e-4b7f8f1c2d3e',
       username: 'ada',
@@ -45,16 +45,17 @@ describe('wire mapping (src/http/wire.ts)', () => {
       created_at: '2024-01-02T03:04:05.000Z',
       updated_at: '2024-02-03T04:05:06.000Z',
       metadata: { theme: 'dark' },
+      mfa_enabled: false,
     });
     expect(JSON.stringify(wire)).not.toContain('argon2');
   });
 
   it('toUserPublic makes the wire form of a frozen (cached) record once, and of a mutable one each time', () => {
     const frozen = Object.freeze(record());
-    expect(toUserPublic(frozen)).toBe(toUserPublic(frozen));
-    expect(Object.isFrozen(toUserPublic(frozen))).toBe(true);
+    expect(toUserPublic(frozen, true)).toBe(toUserPublic(frozen, true));
+    expect(Object.isFrozen(toUserPublic(frozen, true))).toBe(true);
     const mutable = record();
-    expect(toUserPublic(mutable)).not.toBe(toUserPublic(mutable));
+    expect(toUserPublic(mutable, false)).not.toBe(toUserPublic(mutable, false));
   });
 
   it('toTokenResponse gives the OAuth2 field names', () => {

@@ -77,7 +77,8 @@ const list: Command = {
     };
     const page = await withService(io, (service) => service.listUsers(query));
     if (args.values.json === true) {
-      for (const user of page.users) io.out(JSON.stringify(toUserPublic(user)));
+      const mfa = await withService(io, (service) => service.mfaEnabledAmong(page.users.map((u) => u.id)));
+      for (const user of page.users) io.out(JSON.stringify(toUserPublic(user, mfa.has(user.id))));
       return EXIT_OK;
     }
     printTable(
@@ -201,6 +202,20 @@ const unlock: Command = {
   },
 };
 
+const mfaReset: Command = {
+  name: 'mfa-reset',
+  summary: "remove a user's second factor (a lost authenticator)",
+  help: "Usage: gatekeeper users mfa-reset <username>\n\nRemoves the user's TOTP secret and recovery codes: a password alone signs in again. Audited, and mailed to the user.",
+  options: {},
+  positionals: ['username'],
+  async run(args, io) {
+    const [username = ''] = args.positionals;
+    const removed = await withService(io, (service) => service.resetMfa(username, { actor: OPERATOR }));
+    io.out(removed ? `second factor of ${username} removed` : `${username} had no second factor`);
+    return EXIT_OK;
+  },
+};
+
 export const usersCommand: Command = {
   name: 'users',
   summary: 'create, list and manage users',
@@ -216,5 +231,6 @@ export const usersCommand: Command = {
     revokeTokens,
     sessions,
     unlock,
+    mfaReset,
   ],
 };

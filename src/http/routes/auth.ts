@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { AuthService } from '../../auth/auth-service.js';
 import { GatekeeperError } from '../../errors.js';
 import { actorOf, bearerToken, principalOf, requireUser } from '../authenticate.js';
@@ -9,6 +10,7 @@ import {
   LoginBody,
   LogoutBody,
   MessageSchema,
+  MfaChallengeSchema,
   RefreshBody,
   RegisterBody,
   STORE,
@@ -21,7 +23,14 @@ import {
   ref,
 } from '../schemas.js';
 import { sessionContextOf } from './sessions.js';
-import { adminOnlyFieldsOf, fromProfileBody, fromRegisterBody, toTokenResponse, toUserPublic } from '../wire.js';
+import {
+  adminOnlyFieldsOf,
+  fromProfileBody,
+  fromRegisterBody,
+  toMfaChallenge,
+  toTokenResponse,
+  toUserPublic,
+} from '../wire.js';
 
 const bearer = [{ bearerAuth: [] }];
 
@@ -60,7 +69,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         // An admin may register others through this route too (the original allowed a role here).
         const actor = request.headers.authorization ? actorOf(await service.authenticate(bearerToken(request))) : null;
         const user = await service.register(fromRegisterBody(request.body), { ip: request.ip, actor });
-        return reply.code(201).send(toUserPublic(user));
+        return reply.code(201).send(toUserPublic(user, false)); // a new account has no second factor yet
       },
     );
 
@@ -73,12 +82,27 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           summary: 'Log in with username (or email) and password; JSON or OAuth2 form',
           consumes: ['application/json', 'application/x-www-form-urlencoded'],
           body: LoginBody,
-          response: { 200: tokens('Logged in.'), ...errorResponses(...BODY_PARSING, 401, 422, 429, ...STORE) },
+          response: {
+            200: jsonResponse(
+              'Logged in; or, for an account with MFA, the challenge for POST /auth/login/mfa (no tokens).',
+              Type.Union([ref(TokenResponseSchema), ref(MfaChallengeSchema)]),
+              { 'Cache-Control': { type: 'string', description: 'Always `no-store`.' } },
+            ),
+            // 400 MFA_REQUIRED: the OAuth2 form cannot take a second step.
+            ...errorResponses(...BODY_PARSING, 401, 422, 429, ...STORE),
+          },
         },
       },
       async (request, reply) => {
-        const tokens = await service.login(request.body.username, request.body.password, sessionContextOf(request));
-        return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
+        const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
+        const result = await service.login(
+          request.body.username,
+          request.body.password,
+          sessionContextOf(request),
+          form ? 'refuse' : 'challenge',
+        );
+        reply.header('Cache-Control', 'no-store');
+        return reply.send('mfaRequired' in result ? toMfaChallenge(result) : toTokenResponse(result));
       },
     );
 
@@ -139,7 +163,10 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           response: { 200: jsonResponse('The current user.', ref(UserPublicSchema)), ...errorResponses(401, ...STORE) },
         },
       },
-      async (request) => toUserPublic(principalOf(request).user),
+      async (request) => {
+        const { user } = principalOf(request);
+        return toUserPublic(user, (await service.mfaEnabledAmong([user.id])).has(user.id));
+      },
     );
 
     app.put(
@@ -169,7 +196,7 @@ export function authRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           { ip: request.ip },
           request.body.current_password,
         );
-        return toUserPublic(user);
+        return toUserPublic(user, (await service.mfaEnabledAmong([user.id])).has(user.id));
       },
     );
 

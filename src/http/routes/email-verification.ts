@@ -69,12 +69,14 @@ export function emailVerificationRoutes(service: AuthService): FastifyPluginAsyn
         }
         // INVALID_TOKEN is 401 for bearer tokens; a mailed token or code is part of the body: 400.
         const confirmed = async (verify: () => Promise<UserRecord>) => {
+          let user: UserRecord;
           try {
-            return toUserPublic(await verify());
+            user = await verify();
           } catch (err) {
             if (!isGatekeeperError(err, 'INVALID_TOKEN')) throw err;
             return (reply as FastifyReply).code(400).send({ detail: err.message, code: err.code });
           }
+          return toUserPublic(user, (await service.mfaEnabledAmong([user.id])).has(user.id));
         };
         if (token !== undefined) return confirmed(() => service.verifyEmail(token, { ip: request.ip }));
         // The code is the owner's only: their bearer token first (its failures are the usual 401s).

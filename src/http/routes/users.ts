@@ -69,7 +69,10 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const page = await service.listUsers(fromListUsersQuery(request.query));
-        return reply.header('X-Total-Count', String(page.total)).send(page.users.map(toUserPublic));
+        const mfa = await service.mfaEnabledAmong(page.users.map((u) => u.id));
+        return reply
+          .header('X-Total-Count', String(page.total))
+          .send(page.users.map((u) => toUserPublic(u, mfa.has(u.id))));
       },
     );
 
@@ -90,7 +93,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const user = await service.createUser(fromAdminCreateBody(request.body), contextOf(request));
-        return reply.code(201).send(toUserPublic(user));
+        return reply.code(201).send(toUserPublic(user, false));
       },
     );
 
@@ -109,7 +112,10 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (request) => toUserPublic(await service.getUser(request.params.username)),
+      async (request) => {
+        const user = await service.getUser(request.params.username);
+        return toUserPublic(user, (await service.mfaEnabledAmong([user.id])).has(user.id));
+      },
     );
 
     app.put(
@@ -131,7 +137,7 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       async (request) => {
         const changes = fromAdminUpdateBody(request.body);
         const user = await service.updateUser(request.params.username, changes, contextOf(request));
-        return toUserPublic(user);
+        return toUserPublic(user, (await service.mfaEnabledAmong([user.id])).has(user.id));
       },
     );
 
@@ -216,6 +222,27 @@ export function userRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       async (request) => {
         await service.unlockUser(request.params.username, contextOf(request));
         return { message: 'Failed-login counter cleared.' };
+      },
+    );
+
+    app.delete(
+      '/users/:username/mfa',
+      {
+        schema: {
+          operationId: 'resetUserMfa',
+          tags: ['admin'],
+          summary: "Remove a user's second factor (a lost device); audited and mailed to the user",
+          security: bearer,
+          params: UsernameParams,
+          response: {
+            200: jsonResponse('Removed, or there was none.', ref(MessageSchema)),
+            ...adminErrors(...BODY_PARSING, 404, 422),
+          },
+        },
+      },
+      async (request) => {
+        const removed = await service.resetMfa(request.params.username, contextOf(request));
+        return { message: removed ? 'Multi-factor authentication removed.' : 'The user had no second factor.' };
       },
     );
 

@@ -5,7 +5,11 @@
  */
 
 /** What a token is for: a token of one purpose is never accepted for another. */
-export type TokenPurpose = 'password_reset' | 'email_verification';
+export type TokenPurpose =
+  | 'password_reset'
+  | 'email_verification'
+  /** The second step of a login with MFA (src/auth/mfa-challenge.ts): proof that the password was right. */
+  | 'mfa_login';
 
 export interface NewOneTimeToken {
   userId: string;
@@ -59,6 +63,11 @@ export interface OneTimeTokensStore {
     now: Date,
     maxAttempts: number,
   ): Promise<SpentToken | null>;
+  /**
+   * The user of a token of this purpose that is unused and unexpired at `now`, without spending
+   * it (the MFA step: a wrong code leaves the token usable until it expires); null otherwise.
+   */
+  findOneTimeToken(tokenHash: string, purpose: TokenPurpose, now: Date): Promise<{ userId: string } | null>;
   /** Voids every unused token of the user (of one purpose, or all); returns how many. */
   voidOneTimeTokens(userId: string, now: Date, purpose?: TokenPurpose): Promise<number>;
   /**

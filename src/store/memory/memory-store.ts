@@ -6,6 +6,7 @@
  */
 import type { AuditStore } from '../contract/audit.js';
 import type { ClientsStore } from '../contract/clients.js';
+import type { MfaStore } from '../contract/mfa.js';
 import type { OneTimeTokensStore } from '../contract/one-time-tokens.js';
 import type { SessionsStore } from '../contract/sessions.js';
 import type { SettingsStore } from '../contract/settings.js';
@@ -16,6 +17,7 @@ import { systemClock } from '../rules.js';
 import type { Clock, Store, PoolFigures, StoreHealth } from '../store.js';
 import { createMemoryAudit } from './audit.js';
 import { createMemoryClients } from './clients.js';
+import { createMemoryMfa } from './mfa.js';
 import { createMemoryOneTimeTokens } from './one-time-tokens.js';
 import { createMemorySessions } from './sessions.js';
 import { createMemorySettings } from './settings.js';
@@ -40,7 +42,8 @@ export interface MemoryStore
     SigningKeysStore,
     AuditStore,
     ClientsStore,
-    OneTimeTokensStore {}
+    OneTimeTokensStore,
+    MfaStore {}
 
 /**
  * The memory store: the default backend without a database, and what service tests use.
@@ -59,11 +62,13 @@ export class MemoryStore implements Store {
     const { deleteTokensOf, ...oneTimeTokens } = createMemoryOneTimeTokens(
       async (userId) => (await users.getUserById(userId)) !== null,
     );
+    const { deleteMfaOf, ...mfa } = createMemoryMfa(async (userId) => (await users.getUserById(userId)) !== null);
     const users = createMemoryUsers({
       now,
       onDelete: (userId) => {
         deleteSessionsOf(userId);
         deleteTokensOf(userId);
+        deleteMfaOf(userId);
       },
     });
     const facets: UsersStore &
@@ -73,7 +78,8 @@ export class MemoryStore implements Store {
       SigningKeysStore &
       AuditStore &
       ClientsStore &
-      OneTimeTokensStore = {
+      OneTimeTokensStore &
+      MfaStore = {
       ...users,
       ...sessions,
       ...createMemorySettings(),
@@ -82,6 +88,7 @@ export class MemoryStore implements Store {
       ...createMemoryAudit(),
       ...createMemoryClients(),
       ...oneTimeTokens,
+      ...mfa,
     };
     Object.assign(this, facets);
   }

@@ -69,6 +69,12 @@ export function createMemoryOneTimeTokens(userExists: (userId: string) => Promis
       return null;
     },
 
+    async findOneTimeToken(tokenHash, purpose, now) {
+      const entry = byHash.get(tokenHash);
+      if (!entry || entry.purpose !== purpose || entry.usedAt !== null || entry.expiresAt <= now) return null;
+      return { userId: entry.userId };
+    },
+
     async voidOneTimeTokens(userId, now, purpose) {
       return voidOf(userId, now, purpose);
     },

@@ -16,6 +16,7 @@ import { createExecutor, type Executor } from './executor.js';
 import { createPostgresAudit } from './facets/audit.js';
 import { createPostgresClients } from './facets/clients.js';
 import { createPostgresOneTimeTokens } from './facets/one-time-tokens.js';
+import { createPostgresMfa } from './facets/mfa.js';
 import { createPostgresSessions } from './facets/sessions.js';
 import { createPostgresSettings } from './facets/settings.js';
 import { createPostgresSigningKeys } from './facets/signing-keys.js';
@@ -115,6 +116,7 @@ export async function openPostgresStore(options: OpenPostgresStoreOptions): Prom
     ...createPostgresAudit(db),
     ...createPostgresClients(db),
     ...createPostgresOneTimeTokens(db),
+    ...createPostgresMfa(db),
     health: () => health(db),
     poolFigures: () => poolFigures(db),
     close: () => closeBounded(db, busy, log),

@@ -39,6 +39,10 @@ const SQL = {
       WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $4 AND code_hash IS NOT NULL
       RETURNING user_id, email, code_hash = $3 AS matched`,
   },
+  find: {
+    text: `SELECT user_id FROM one_time_tokens
+      WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3`,
+  },
   purge: {
     text: `DELETE FROM one_time_tokens
       WHERE created_at < $2 AND (used_at IS NOT NULL OR expires_at <= $1)`,
@@ -89,6 +93,11 @@ export function createPostgresOneTimeTokens(db: Executor): OneTimeTokensStore {
       ]);
       const hit = rows.find((row) => row.matched);
       return hit ? { userId: hit.user_id, email: hit.email } : null;
+    },
+
+    async findOneTimeToken(tokenHash, purpose, now) {
+      const { rows } = await db.query<{ user_id: string }>(SQL.find, [tokenHash, purpose, now.toISOString()]);
+      return rows[0] ? { userId: rows[0].user_id } : null;
     },
 
     async voidOneTimeTokens(userId, now, purpose) {
