@@ -136,7 +136,7 @@ export class Mfa {
 
   /**
    * The login's second step: the mfa_token from the password step and a TOTP or recovery code.
-   * INVALID_TOKEN for an unknown, spent or expired mfa_token; INVALID_MFA_CODE for a wrong code
+   * INVALID_TOKEN for an unknown, spent or expired mfa_token; INVALID_CODE for a wrong code
    * (the token stays usable until it expires); TOO_MANY_ATTEMPTS from the account's login budget.
    */
   async completeLogin(mfaToken: string, code: string, context: RequestContext = {}): Promise<TokenPair> {
@@ -155,7 +155,7 @@ export class Mfa {
         event: 'login.failure',
         detail: { step: 'mfa' },
         failureReason: 'wrong-code',
-        wrong: () => new GatekeeperError('INVALID_MFA_CODE', 'The code is wrong or was used already.'),
+        wrong: () => new GatekeeperError('INVALID_CODE', 'The code is wrong or was used already.'),
       },
       async () => (method = await this.#secondFactor(user, mfa, code)) !== null,
     );

@@ -34,7 +34,6 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
   // A wrong code from a signed-in user (confirm, disable) is a refused body, like INVALID_PASSWORD;
   // at the login's second step it is a failed authentication, like INVALID_CREDENTIALS.
   INVALID_CODE: 400,
-  INVALID_MFA_CODE: 401,
   MFA_ALREADY_ENABLED: 409,
   MFA_NOT_ENABLED: 409,
   MFA_REQUIRED: 400,

@@ -107,7 +107,7 @@ describe.each(BACKENDS)('GatekeeperClient against a running Gatekeeper (%s)', (b
     expect(challenge).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] });
     expect(erin.tokens).toBeNull();
     const wrong = await erin.loginMfa((challenge as MfaChallenge).mfa_token, '000000').catch((e: unknown) => e);
-    expect(wrong).toMatchObject({ status: 401, code: 'INVALID_MFA_CODE' });
+    expect(wrong).toMatchObject({ status: 401, code: 'INVALID_CODE' });
     // The confirming code's step is spent: the next step's code (one step of drift ahead) signs in.
     const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
     const pair = await erin.loginMfa((challenge as MfaChallenge).mfa_token, next);

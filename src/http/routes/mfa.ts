@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { AuthService } from '../../auth/auth-service.js';
+import { isGatekeeperError } from '../../errors.js';
 import { principalOf, requireUser } from '../authenticate.js';
 import {
   BODY_PARSING,
@@ -111,7 +113,19 @@ export function mfaRoutes(service: AuthService): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const { mfa_token, code } = request.body;
-        const tokens = await service.loginWithSecondFactor(mfa_token, code, { ip: request.ip });
+        let tokens;
+        try {
+          tokens = await service.loginWithSecondFactor(mfa_token, code, { ip: request.ip });
+        } catch (err) {
+          // INVALID_CODE is 400 where a signed-in user types a code; here it is the sign-in itself
+          // failing, 401 like a wrong password (docs/API.md, "Multi-factor authentication").
+          if (!isGatekeeperError(err, 'INVALID_CODE')) throw err;
+          return (reply as FastifyReply)
+            .code(401)
+            .header('WWW-Authenticate', 'Bearer')
+            .header('Cache-Control', 'no-store')
+            .send({ detail: err.message, code: err.code });
+        }
         return reply.header('Cache-Control', 'no-store').send(toTokenResponse(tokens));
       },
     );
