@@ -1070,7 +1070,10 @@ export function describeStore(name: string, openHarness: OpenHarness): void {
         expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toEqual({ userId: user.id });
         expect(await store.findOneTimeToken(issued.tokenHash, 'password_reset', t0)).toBeNull();
         expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', issued.expiresAt)).toBeNull();
-        expect(await store.consumeOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toEqual({ userId: user.id, email: null });
+        expect(await store.consumeOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toEqual({
+          userId: user.id,
+          email: null,
+        });
         expect(await store.findOneTimeToken(issued.tokenHash, 'mfa_login', t0)).toBeNull();
       });
     });
