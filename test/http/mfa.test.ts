@@ -219,6 +219,25 @@ describe.each(BACKENDS)('multi-factor authentication (%s store)', (backend) => {
     expect((await secondStep(gk.app, await challenge(gk.app, 'mfa_erin'), recoveryCodes[4]!)).statusCode).toBe(200);
   });
 
+  it('the session a second step starts records the client address and user agent like a password login', async () => {
+    const { recoveryCodes } = await enrolled(gk.app, clock, 'mfa_agent');
+    const res = await gk.app.inject({
+      method: 'POST',
+      url: '/auth/login/mfa',
+      payload: { mfa_token: await challenge(gk.app, 'mfa_agent'), code: recoveryCodes[0]! },
+      headers: { 'user-agent': 'mfa-test-agent/1' },
+      remoteAddress: '203.0.113.9',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const listed = await gk.app.inject({
+      method: 'GET',
+      url: '/auth/sessions',
+      headers: bearer(json(res).access_token as string),
+    });
+    const current = (json(listed) as unknown as Array<Record<string, unknown>>).find((s) => s.current);
+    expect(current).toMatchObject({ ip: '203.0.113.9', user_agent: 'mfa-test-agent/1' });
+  });
+
   it('the OAuth2 form login answers 400 MFA_REQUIRED for an MFA account, and tokens for others', async () => {
     await enrolled(gk.app, clock, 'mfa_form');
     const form = (username: string) =>

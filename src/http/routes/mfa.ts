@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { AuthService } from '../../auth/auth-service.js';
 import { isGatekeeperError } from '../../errors.js';
 import { principalOf, requireUser } from '../authenticate.js';
+import { sessionContextOf } from './sessions.js';
 import {
   BODY_PARSING,
   MessageSchema,
@@ -115,7 +116,8 @@ export function mfaRoutes(service: AuthService): FastifyPluginAsyncTypebox {
         const { mfa_token, code } = request.body;
         let tokens;
         try {
-          tokens = await service.loginWithSecondFactor(mfa_token, code, { ip: request.ip });
+          // The session starts here: it records the address and user agent as a password login's does.
+          tokens = await service.loginWithSecondFactor(mfa_token, code, sessionContextOf(request));
         } catch (err) {
           // INVALID_CODE is 400 where a signed-in user types a code; here it is the sign-in itself
           // failing, 401 like a wrong password (docs/API.md, "Multi-factor authentication").
