@@ -21,6 +21,7 @@ import { floodScenario } from './scenarios/flood.js';
 import { hashingScenario } from './scenarios/hashing.js';
 import { libraryScenario } from './scenarios/library.js';
 import { meScenario } from './scenarios/me.js';
+import { recoveryScenario } from './scenarios/recovery.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { workersScenario } from './scenarios/workers.js';
 
@@ -32,6 +33,7 @@ const SCENARIO_FUNCTIONS: Record<ScenarioName, (ctx: BenchContext) => Promise<vo
   flood: floodScenario,
   scale: scaleScenario,
   library: libraryScenario,
+  recovery: recoveryScenario,
 };
 
 async function main(): Promise<void> {

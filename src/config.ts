@@ -70,6 +70,8 @@ export interface Config {
   auditRetentionDays: number;
   /** GATEKEEPER_RESET_TOKEN_MINUTES, default 30: how long a password reset link works. */
   resetTokenMinutes: number;
+  /** GATEKEEPER_FORGOT_IP_MAX_REQUESTS, default 10: forgot-password requests per client address and login window before 429. */
+  forgotIpMax: number;
   /** GATEKEEPER_EMAIL_VERIFICATION_MINUTES, default 60: how long an email verification link and code work. */
   emailVerificationMinutes: number;
   /**
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readCorsOrigins(read, problems),
     auditRetentionDays: read.whole('GATEKEEPER_AUDIT_RETENTION_DAYS', 90, 1),
     resetTokenMinutes: read.whole('GATEKEEPER_RESET_TOKEN_MINUTES', 30, 1),
+    forgotIpMax: read.whole('GATEKEEPER_FORGOT_IP_MAX_REQUESTS', 10, 1),
     emailVerificationMinutes: read.whole('GATEKEEPER_EMAIL_VERIFICATION_MINUTES', 60, 1, 10_080),
     requireEmailVerification: read.bool('GATEKEEPER_REQUIRE_EMAIL_VERIFICATION', false),
     // Past a few minutes a "grace" window is no longer about two tabs refreshing at once.

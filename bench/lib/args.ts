@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench -- …`. */
 import type { Timing } from './measure.js';
 
-export const SCENARIOS = ['hashing', 'me', 'better-auth', 'workers', 'flood', 'scale', 'library'] as const;
+export const SCENARIOS = ['hashing', 'me', 'better-auth', 'workers', 'flood', 'scale', 'library', 'recovery'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Options {

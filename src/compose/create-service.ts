@@ -77,6 +77,7 @@ export async function createService(
     auditRetentionDays: config.auditRetentionDays,
     mailer,
     resetTokenMinutes: config.resetTokenMinutes,
+    forgotIpMax: config.forgotIpMax,
     emailVerificationMinutes: config.emailVerificationMinutes,
     requireEmailVerification: config.requireEmailVerification,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,

@@ -83,6 +83,7 @@ describe('loadConfig defaults', () => {
       },
       auditRetentionDays: 90,
       resetTokenMinutes: 30,
+      forgotIpMax: 10,
       emailVerificationMinutes: 60,
       requireEmailVerification: false,
       refreshReuseGraceSeconds: 10,
