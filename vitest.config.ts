@@ -13,6 +13,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       // Mail against a real SMTP server on loopback: sockets, but no database.
       { extends: true, test: { name: 'mail', include: ['test/mail/**/*.test.ts'] } },
+      // The pages in Debian's chromium (test/support/browser.ts): a real listener and SMTP server, memory store.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       {
         extends: true,
         test: {
