@@ -10,7 +10,8 @@ import { BALANCE_MAX, SKIP_MAX } from '../auth/administration.js';
 
 // Any string with a NUL byte is invalid input (docs/API.md): PostgreSQL cannot store it and it hides truncation tricks.
 const NO_NUL = '^[^\\u0000]*$';
-const text = (options: { minLength?: number; maxLength?: number; description?: string } = {}) =>
+/** A string without NUL bytes (docs/API.md: such input is invalid), with optional bounds. */
+export const text = (options: { minLength?: number; maxLength?: number; description?: string } = {}) =>
   Type.String({ pattern: NO_NUL, ...options });
 
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('regular'), Type.Literal('guest')]);
@@ -79,34 +80,6 @@ export const MfaChallengeSchema = Type.Object(
     expires_in: Type.Integer({ description: 'Seconds the mfa_token works.' }),
   },
   { $id: 'MfaChallenge' },
-);
-
-// --- multi-factor authentication (src/http/routes/mfa.ts) -----------------------------------------
-
-const MfaCode = text({
-  minLength: 1,
-  maxLength: 64,
-  description: 'A 6-digit TOTP code, or (where allowed) a recovery code such as `abcd-efgh-jkmn`.',
-});
-const CurrentPassword = text({ minLength: 1, maxLength: LIMITS.passwordMax });
-
-export const TotpSetupBody = Type.Object({ password: CurrentPassword }, { additionalProperties: false });
-export const TotpSetupResponse = Type.Object({
-  secret: Type.String({ description: 'Base32, for typing into an authenticator app.' }),
-  otpauth_url: Type.String({ description: 'The otpauth://totp/ URL an authenticator app takes.' }),
-  qr_svg: Type.String({ description: 'The otpauth URL as a QR code, an SVG document.' }),
-});
-export const TotpConfirmBody = Type.Object({ code: MfaCode }, { additionalProperties: false });
-export const RecoveryCodesResponse = Type.Object({
-  recovery_codes: Type.Array(Type.String(), { description: 'Shown this once; each works once instead of a code.' }),
-});
-export const TotpDisableBody = Type.Object(
-  { password: CurrentPassword, code: MfaCode },
-  { additionalProperties: false },
-);
-export const MfaLoginBody = Type.Object(
-  { mfa_token: text({ minLength: 1, maxLength: 512 }), code: MfaCode },
-  { additionalProperties: false },
 );
 
 export const RegisterBody = Type.Object(

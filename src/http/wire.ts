@@ -35,12 +35,12 @@ import type {
   RegisterBody,
   StatsResponse,
   TokenResponseSchema,
-  TotpSetupResponse,
   MfaChallengeSchema,
   UpdateMeBody,
   UserPublic,
   YapcoinResponse,
 } from './schemas.js';
+import type { TotpSetupResponse } from './mfa-schemas.js';
 
 // --- outbound ----------------------------------------------------------------------------------
 

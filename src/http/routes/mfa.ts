@@ -5,16 +5,18 @@ import { isGatekeeperError } from '../../errors.js';
 import { principalOf, requireUser } from '../authenticate.js';
 import { sessionContextOf } from './sessions.js';
 import {
-  BODY_PARSING,
-  MessageSchema,
   MfaLoginBody,
   RecoveryCodesResponse,
-  STORE,
-  TokenResponseSchema,
   TotpConfirmBody,
   TotpDisableBody,
   TotpSetupBody,
   TotpSetupResponse,
+} from '../mfa-schemas.js';
+import {
+  BODY_PARSING,
+  MessageSchema,
+  STORE,
+  TokenResponseSchema,
   addSharedSchemas,
   errorResponses,
   jsonResponse,
