@@ -23,7 +23,7 @@ import {
   type TestGatekeeper,
 } from '../support/app.js';
 import { testClock, type TestClock } from '../support/clock.js';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp.js';
+import { mailsTo, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp.js';
 
 const PUBLIC_URL = 'https://id.example.test';
 const LINK = /https:\/\/id\.example\.test\/verify-email#token=([A-Za-z0-9_-]+)/;
@@ -52,17 +52,6 @@ async function startHarness(backend: (typeof BACKENDS)[number], env: Record<stri
 async function stopHarness(h: Harness | undefined): Promise<void> {
   await h?.gk.close();
   await h?.smtp.stop();
-}
-
-/** Waits (polling, with a deadline) until `count` mails to `address` arrived. */
-async function mailsTo(smtp: TestSmtpServer, address: string, count = 1, timeoutMs = 10_000): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = smtp.received.filter((m) => m.to.includes(address));
-    if (got.length >= count) return got;
-    if (Date.now() > deadline) throw new Error(`only ${got.length} of ${count} mail(s) to ${address} arrived`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The link's token and the short code of a verification mail. */

@@ -27,24 +27,23 @@ import {
 } from '../support/app.js';
 import { testClock, type TestClock } from '../support/clock.js';
 import { createTestDatabase } from '../support/database.js';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp.js';
+import {
+  VERIFICATION_SUBJECT,
+  mailsTo as mailsToAddress,
+  startSmtpServer,
+  type ReceivedMail,
+  type TestSmtpServer,
+} from '../support/smtp.js';
+
+/** The MFA notices to `address`; registration's verification mail is not one. */
+const mailsTo = (smtp: TestSmtpServer, address: string, count: number) =>
+  mailsToAddress(smtp, address, count, { except: VERIFICATION_SUBJECT });
 
 // A fixed start in the middle of a 30-second step, so ±1 step is exactly one period either way.
 const START = new Date('2026-12-01T10:00:15.000Z');
 
 function codeAt(secret: string, clock: TestClock, offsetSeconds = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(clock.now().getTime() / 1000) + offsetSeconds });
-}
-
-async function mailsTo(smtp: TestSmtpServer, address: string, count: number): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    // Registration with an email also mails a verification (test/http/email-verification.test.ts): not a notice.
-    const got = smtp.received.filter((m) => m.to.includes(address) && !/Confirm your email/.test(m.mail.subject ?? ''));
-    if (got.length >= count) return got;
-    if (Date.now() > deadline) throw new Error(`only ${got.length} of ${count} mail(s) to ${address} arrived`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function post(app: FastifyInstance, url: string, payload: object, token?: string) {

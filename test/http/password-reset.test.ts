@@ -21,13 +21,22 @@ import {
   type TestGatekeeper,
 } from '../support/app.js';
 import { testClock, type TestClock } from '../support/clock.js';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp.js';
+import {
+  VERIFICATION_SUBJECT,
+  mailsTo as mailsToAddress,
+  startSmtpServer,
+  type ReceivedMail,
+  type TestSmtpServer,
+} from '../support/smtp.js';
+
+/** The reset mails and notices to `address`; registration's verification mail is not counted here. */
+const mailsTo = (smtp: TestSmtpServer, address: string, count = 1, timeoutMs = 10_000) =>
+  mailsToAddress(smtp, address, count, { timeoutMs, except: VERIFICATION_SUBJECT });
 
 const PUBLIC_URL = 'https://id.example.test';
 const NEW_PASSWORD = 'N3w-Passw0rd!x';
 const LINK = /https:\/\/id\.example\.test\/reset-password#token=([A-Za-z0-9_-]+)/;
 const SAMPLES = 15;
-const VERIFICATION = /Confirm your email address/;
 
 let addressCounter = 0;
 /** A fresh client address per request, so the per-address limit stays out of the tests not about it. */
@@ -56,18 +65,6 @@ function reset(app: FastifyInstance, token: string, newPassword = NEW_PASSWORD) 
     payload: { token, new_password: newPassword },
     remoteAddress: nextAddress(),
   });
-}
-
-/** Waits (polling, with a deadline) until `count` mails to `address` arrived. */
-async function mailsTo(smtp: TestSmtpServer, address: string, count = 1, timeoutMs = 10_000): Promise<ReceivedMail[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // Registration with an email also mails a verification (test/http/email-verification.test.ts): not counted here.
-    const got = smtp.received.filter((m) => m.to.includes(address) && !VERIFICATION.test(m.mail.subject ?? ''));
-    if (got.length >= count) return got;
-    if (Date.now() > deadline) throw new Error(`only ${got.length} of ${count} mail(s) to ${address} arrived`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function tokenOf(mail: ReceivedMail): string {

@@ -157,3 +157,28 @@ export async function startSmtpServer(
     },
   };
 }
+
+/** What registration with an email sends first (src/mail/templates.ts, email-verification). */
+export const VERIFICATION_SUBJECT = /Confirm your email address/;
+
+/**
+ * Waits (polling, with a deadline) until at least `count` mails to `address` arrived, and gives
+ * them all. `except` leaves mails out by subject: tests about notices or resets skip the
+ * verification mail a registration with an email sends.
+ */
+export async function mailsTo(
+  smtp: TestSmtpServer,
+  address: string,
+  count = 1,
+  options: { timeoutMs?: number; except?: RegExp } = {},
+): Promise<ReceivedMail[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    const got = smtp.received.filter(
+      (m) => m.to.includes(address) && !(options.except?.test(m.mail.subject ?? '') ?? false),
+    );
+    if (got.length >= count) return got;
+    if (Date.now() > deadline) throw new Error(`only ${got.length} of ${count} mail(s) to ${address} arrived`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
