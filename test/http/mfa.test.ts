@@ -31,7 +31,6 @@ import {
   VERIFICATION_SUBJECT,
   mailsTo as mailsToAddress,
   startSmtpServer,
-  type ReceivedMail,
   type TestSmtpServer,
 } from '../support/smtp.js';
 
