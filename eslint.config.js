@@ -25,6 +25,33 @@ export default tseslint.config(
     },
     rules: { 'no-restricted-syntax': 'off' },
   },
+  // The pages' scripts run in the browser (src/ui/assets/): its globals, no Node ones.
+  {
+    files: ['src/ui/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'fetch',
+          'AbortController',
+          'setTimeout',
+          'clearTimeout',
+          'URLSearchParams',
+          'DOMParser',
+          'Promise',
+          'navigator',
+          'console',
+          'confirm',
+          'Intl',
+          'HTMLDialogElement',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   {
     files: [
       'src/config.ts',

@@ -110,6 +110,19 @@ export interface Config {
   /** GATEKEEPER_USER_CACHE_SECONDS: per-process cache of session/user state (PostgreSQL only), 0 = off; default 10. */
   userCacheSeconds: number;
   mail: MailConfig;
+  ui: UiConfig;
+}
+
+/** The pages for people (README "Pages"). */
+export interface UiConfig {
+  /** GATEKEEPER_UI, default true: /login, /account, /admin and the rest; false: none of them. */
+  enabled: boolean;
+  /** GATEKEEPER_UI_LOGO_URL: an https URL or a path on this host; null: the product name alone. */
+  logoUrl: string | null;
+  /** GATEKEEPER_UI_ACCENT: the accent colour, #rgb or #rrggbb; default #2952cc. */
+  accent: string;
+  /** GATEKEEPER_RETURN_TO_ORIGINS: origins besides Gatekeeper's own that `return_to` may lead to. */
+  returnToOrigins: string[];
 }
 
 /** Outgoing mail (README "Mail"). */
@@ -162,10 +175,14 @@ function readAdmin(read: Reader, problems: string[]): AdminBootstrap | null {
 
 /** Browsers send `scheme://host[:port]` in Origin, so entries are normalised to exactly that form. */
 function readCorsOrigins(read: Reader, problems: string[]): string[] {
-  const entries = (read.raw('GATEKEEPER_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim());
+  return readOrigins(read, problems, 'GATEKEEPER_CORS_ORIGINS', true);
+}
+
+function readOrigins(read: Reader, problems: string[], name: string, allowAny: boolean): string[] {
+  const entries = (read.raw(name) ?? '').split(',').map((o) => o.trim());
   return entries.flatMap((entry) => {
     if (entry === '') return [];
-    if (entry === '*') return ['*'];
+    if (entry === '*' && allowAny) return ['*'];
     try {
       const url = new URL(entry);
       const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
@@ -173,11 +190,38 @@ function readCorsOrigins(read: Reader, problems: string[]): string[] {
     } catch {
       // Falls through to the problem below.
     }
-    problems.push(
-      `GATEKEEPER_CORS_ORIGINS entries must be * or an origin like https://app.example.com (got ${show(entry)})`,
-    );
+    const expected = allowAny ? '* or an origin' : 'an origin';
+    problems.push(`${name} entries must be ${expected} like https://app.example.com (got ${show(entry)})`);
     return [];
   });
+}
+
+const ACCENT = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+
+function readUi(read: Reader, problems: string[]): UiConfig {
+  const logoUrl = read.raw('GATEKEEPER_UI_LOGO_URL') ?? null;
+  if (logoUrl !== null && !isLogoUrl(logoUrl)) {
+    problems.push(`GATEKEEPER_UI_LOGO_URL must be an https URL or a path like /static/logo.svg (got ${show(logoUrl)})`);
+  }
+  const accent = read.raw('GATEKEEPER_UI_ACCENT') ?? '#2952cc';
+  if (!ACCENT.test(accent)) problems.push(`GATEKEEPER_UI_ACCENT must be a colour like #2952cc (got ${show(accent)})`);
+  return {
+    enabled: read.bool('GATEKEEPER_UI', true),
+    logoUrl,
+    accent,
+    returnToOrigins: readOrigins(read, problems, 'GATEKEEPER_RETURN_TO_ORIGINS', false),
+  };
+}
+
+/** The page's CSP names the logo's origin as its one image source besides Gatekeeper: https only. */
+function isLogoUrl(value: string): boolean {
+  if (value.startsWith('/') && !value.startsWith('//')) return !/[\s"'<>\\]/.test(value);
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && !url.username && !url.password;
+  } catch {
+    return false;
+  }
 }
 
 function readMail(read: Reader, problems: string[], port: number): MailConfig {
@@ -306,6 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
     userCacheSeconds: read.whole('GATEKEEPER_USER_CACHE_SECONDS', 10, 0, 3600),
     metricsToken,
     mail: readMail(read, problems, port),
+    ui: readUi(read, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

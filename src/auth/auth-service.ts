@@ -94,7 +94,7 @@ export class AuthService {
     this.#signIn = new SignIn(deps, this.#emailVerification, notices);
     this.#profile = new Profile(deps, this.#emailVerification);
     this.#admin = new Administration(deps, this.#signIn, this.#emailVerification, notices);
-    this.#sessions = new Sessions(deps);
+    this.#sessions = new Sessions(deps, notices);
     this.#maintenance = new Maintenance(deps);
     this.#clients = new Clients(deps);
     this.#introspection = new Introspection(deps, this.#signIn);
@@ -161,6 +161,11 @@ export class AuthService {
   /** Ends one of the principal's own sessions everywhere; SESSION_NOT_FOUND for any other id. */
   revokeSession(principal: Principal, sessionId: string, context: RequestContext = {}): Promise<void> {
     return this.#sessions.revokeOwn(principal, sessionId, context);
+  }
+
+  /** Ends every session of the principal's, this one included ("sign out everywhere"); gives how many. */
+  revokeAllSessions(principal: Principal, context: RequestContext = {}): Promise<number> {
+    return this.#sessions.revokeAllOwn(principal, context);
   }
 
   /** The live sessions of the user of that name (admin authority is the caller's check); USER_NOT_FOUND. */

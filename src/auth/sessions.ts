@@ -9,13 +9,16 @@ import type { SessionRecord } from '../store/store.js';
 import { actorName, type RequestContext } from './actor.js';
 import { recordEvent, userNamed } from './accounts.js';
 import type { UseCaseDeps } from './deps.js';
+import type { SessionNotices } from './session-notices.js';
 import type { Principal, SessionInfo } from './types.js';
 
 export class Sessions {
   readonly #deps: UseCaseDeps;
+  readonly #notices: SessionNotices | null;
 
-  constructor(deps: UseCaseDeps) {
+  constructor(deps: UseCaseDeps, notices: SessionNotices | null = null) {
     this.#deps = deps;
+    this.#notices = notices;
   }
 
   /** The principal's live sessions, oldest first; `current` marks the one of their token. */
@@ -42,6 +45,18 @@ export class Sessions {
       current: session.id === principal.claims.sid,
       by: actorName(context.actor),
     });
+  }
+
+  /**
+   * "Sign out everywhere": ends every session of the principal's, this one included, on every
+   * instance; audited as `tokens.revoke` by the user themselves, and mailed as the admin's revoke is.
+   */
+  async revokeAllOwn(principal: Principal, context: RequestContext = {}): Promise<number> {
+    const { user } = principal;
+    const count = await this.#deps.store.revokeUserSessions(user.id, 'user-revoked', this.#deps.now());
+    await recordEvent(this.#deps, 'tokens.revoke', user, context, { by: user.username, sessions: count });
+    this.#notices?.allSessionsEnded(user, count);
+    return count;
   }
 
   /** The live sessions of the user of that name (admin routes, the CLI); USER_NOT_FOUND for none. */

@@ -99,6 +99,13 @@ export async function buildGatekeeper(config: Config, options: BuildOptions = {}
       ...(opened.alive ? { alive: opened.alive } : {}),
       jwks: () => tokens.jwks(),
       mailFigures: () => mailer.figures,
+      ui: config.ui.enabled && {
+        productName: config.mail.productName,
+        logoUrl: config.ui.logoUrl,
+        accent: config.ui.accent,
+        allowRegistration: config.allowRegistration,
+        returnToOrigins: [new URL(config.mail.publicUrl).origin, ...config.ui.returnToOrigins],
+      },
     });
     app.addHook('onClose', async () => {
       clearInterval(purgeTimer);

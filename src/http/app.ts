@@ -17,7 +17,9 @@ import { openapiOptions } from './openapi.js';
 import { operationsAccess } from './operations-access.js';
 import { healthRoutes } from './routes/health.js';
 import { addSharedSchemas } from './schemas.js';
-import { registerLinkPages } from './routes/link-pages.js';
+import { browserSessionRoutes } from './routes/browser-session.js';
+import { registerUiPages } from './routes/ui-pages.js';
+import type { UiSettings } from '../ui/page.js';
 import { securityHeadersFor } from './security-headers.js';
 import { addRequestDeadline } from './request-deadline.js';
 
@@ -50,6 +52,8 @@ export interface AppDeps {
   alive?: () => boolean;
   /** Mails sent and given up so far (gatekeeper_mails_sent_total, gatekeeper_mail_send_failures_total). */
   mailFigures?: () => MailFigures;
+  /** The pages for people and their cookie session (GATEKEEPER_UI); absent or false: none. */
+  ui?: UiSettings | false;
 }
 
 /**
@@ -122,7 +126,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The root hook above already sets the /auth header set: the routes' own hook is left out.
   await app.register(gatekeeperRoutes, { prefix: '/auth', service: deps.service, securityHeaders: false });
-  registerLinkPages(app);
+  if (deps.ui) {
+    await app.register(browserSessionRoutes(deps.service), { prefix: '/auth' });
+    registerUiPages(app, deps.ui);
+  }
   await app.register(
     healthRoutes({
       health: () => deps.service.health({ timeoutMs: Math.round((deps.healthTimeoutSeconds ?? 2) * 1000) }),

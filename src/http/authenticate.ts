@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasAdminAuthority, userActor, type UserActor } from '../auth/actor.js';
 import type { AuthService, Principal } from '../auth/auth-service.js';
 import { GatekeeperError } from '../errors.js';
+import { accessCookie, checkSameSite } from './browser-session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,8 +26,20 @@ export function bearerToken(request: FastifyRequest): string {
   return match[1]!;
 }
 
+/**
+ * The route's caller from `Authorization: Bearer`, or, without that header, from the pages' session
+ * cookie (src/http/browser-session.ts), which must pass the CSRF check first.
+ */
 export function requireUser(service: AuthService) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    if (request.headers.authorization === undefined) {
+      const cookieToken = accessCookie(request);
+      if (cookieToken !== null) {
+        checkSameSite(request);
+        request.principal = await service.authenticate(cookieToken);
+        return;
+      }
+    }
     request.principal = await service.authenticate(bearerToken(request));
   };
 }

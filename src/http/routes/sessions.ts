@@ -37,6 +37,26 @@ export function sessionRoutes(service: AuthService): FastifyPluginAsyncTypebox {
     );
 
     app.delete(
+      '/sessions',
+      {
+        schema: {
+          operationId: 'revokeAllSessions',
+          tags: ['auth'],
+          summary: 'Sign out everywhere: end all your sessions, this one included, on every instance at once',
+          security: bearer,
+          response: {
+            200: jsonResponse('Every session has ended.', ref(MessageSchema)),
+            ...errorResponses(401, ...STORE),
+          },
+        },
+      },
+      async (request) => {
+        const count = await service.revokeAllSessions(principalOf(request), { ip: request.ip });
+        return { message: `Signed out everywhere: ${count} session${count === 1 ? '' : 's'} ended.` };
+      },
+    );
+
+    app.delete(
       '/sessions/:id',
       {
         schema: {

@@ -1,0 +1,4 @@
+/* account: written next. */
+(function () {
+  'use strict';
+})();

@@ -1,0 +1,4 @@
+/* admin: written next. */
+(function () {
+  'use strict';
+})();

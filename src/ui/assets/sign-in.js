@@ -1,0 +1,4 @@
+/* sign-in: written next. */
+(function () {
+  'use strict';
+})();
