@@ -101,14 +101,19 @@ export function checkSameSite(request: FastifyRequest): void {
   }
   const site = request.headers['sec-fetch-site'];
   const origin = request.headers.origin;
-  if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && hostOf(origin) !== request.host)) {
+  if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && hostOf(origin) !== withoutDefaultPort(request.host))) {
     throw new GatekeeperError('CROSS_SITE_REQUEST', 'The session cookie is only accepted from this site’s own pages.');
   }
 }
 
+/** Browsers leave a default port out of Origin; a Host header may still carry it. */
+function withoutDefaultPort(host: string): string {
+  return host.replace(/:(80|443)$/, '');
+}
+
 function hostOf(origin: string): string | null {
   try {
-    return new URL(origin).host;
+    return withoutDefaultPort(new URL(origin).host);
   } catch {
     return null;
   }

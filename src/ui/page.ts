@@ -59,7 +59,7 @@ export function renderPage(page: PageDefinition, context: PageContext, assets: A
       </head>
       <body
         data-return-to="${context.returnTo ?? ''}"
-        data-registration="${settings.allowRegistration}"
+        data-registration="${String(settings.allowRegistration)}"
         data-product="${settings.productName}"
       >
         <a class="skip-link" href="#main">Skip to the content</a>

@@ -307,6 +307,59 @@ describe('the OpenAPI document describes every answer (postgres store, over a re
     expect((await api.GET('/auth/users/{username}/sessions', user('x'.repeat(300)))).response.status).toBe(422);
   });
 
+  it("the pages' cookie session and sign out everywhere", async () => {
+    const { api } = main;
+    await register(main.gatekeeper.app, 'cookie_user');
+    const csrf = { 'X-Gatekeeper-CSRF': '1' };
+    const credentials = { username: 'cookie_user', password: STRONG_PASSWORD };
+    expect((await api.POST('/auth/session', { body: credentials })).response.status).toBe(403);
+    expect(
+      (await api.POST('/auth/session', { body: { ...credentials, password: 'wrong-pass-1' }, headers: csrf })).response
+        .status,
+    ).toBe(401);
+    expect((await api.POST('/auth/session', { body: { username: '' } as never, headers: csrf })).response.status).toBe(
+      422,
+    );
+    const signed = await api.POST('/auth/session', { body: credentials, headers: csrf });
+    expect(signed.response.status).toBe(200);
+    const cookie = signed.response.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+    const withCookie = { headers: { ...csrf, Cookie: cookie } };
+    expect((await api.POST('/auth/session/refresh', { headers: csrf })).response.status).toBe(401);
+    const refreshed = await api.POST('/auth/session/refresh', withCookie);
+    expect(refreshed.response.status).toBe(200);
+    const fresh = {
+      headers: {
+        ...csrf,
+        Cookie: refreshed.response.headers
+          .getSetCookie()
+          .map((line) => line.split(';')[0])
+          .join('; '),
+      },
+    };
+    const change = (current: string) =>
+      api.POST('/auth/session/password', {
+        body: { current_password: current, new_password: 'An0ther-Secret!' },
+        ...fresh,
+      });
+    expect((await change('wrong-pass-1')).response.status).toBe(400);
+    const changed = await change(STRONG_PASSWORD);
+    expect(changed.response.status).toBe(200);
+    expect(
+      (await api.POST('/auth/session/mfa', { body: { mfa_token: 'no-such-challenge', code: '123456' }, headers: csrf }))
+        .response.status,
+    ).toBe(401);
+    expect((await api.DELETE('/auth/session', { headers: csrf })).response.status).toBe(200);
+    expect((await api.DELETE('/auth/session', {})).response.status).toBe(403);
+
+    const mine = await login(main.gatekeeper.app, 'cookie_user', 'An0ther-Secret!');
+    expect((await api.DELETE('/auth/sessions', {})).response.status).toBe(401);
+    expect((await api.DELETE('/auth/sessions', auth(mine.access_token))).response.status).toBe(200);
+    expect((await api.GET('/auth/me', auth(mine.access_token))).response.status).toBe(401);
+  });
+
   it('me, update me and change password', async () => {
     const { api } = main;
     await register(main.gatekeeper.app, 'contract_bob');
