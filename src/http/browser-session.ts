@@ -101,7 +101,10 @@ export function checkSameSite(request: FastifyRequest): void {
   }
   const site = request.headers['sec-fetch-site'];
   const origin = request.headers.origin;
-  if ((site !== undefined && site !== 'same-origin') || (origin !== undefined && hostOf(origin) !== withoutDefaultPort(request.host))) {
+  if (
+    (site !== undefined && site !== 'same-origin') ||
+    (origin !== undefined && hostOf(origin) !== withoutDefaultPort(request.host))
+  ) {
     throw new GatekeeperError('CROSS_SITE_REQUEST', 'The session cookie is only accepted from this site’s own pages.');
   }
 }
