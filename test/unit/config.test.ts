@@ -81,6 +81,7 @@ describe('loadConfig defaults', () => {
         productName: 'Gatekeeper',
         templatesDir: null,
       },
+      ui: { enabled: true, logoUrl: null, accent: '#2952cc', returnToOrigins: [] },
       auditRetentionDays: 90,
       resetTokenMinutes: 30,
       forgotIpMax: 10,

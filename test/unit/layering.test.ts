@@ -36,6 +36,8 @@ function layerOf(file: string): Layer {
   const top = rel.split('/')[0] ?? '';
   if (['main.ts', 'index.ts', 'cli', 'compose'].includes(top)) return 'entry';
   if (top === 'config.ts' || top === 'config') return 'config';
+  // The pages (templates, assets) are presentation: the HTTP layer's, and they import no use case.
+  if (top === 'ui') return 'http';
   if (top === 'http' || top === 'auth' || top === 'security' || top === 'store' || top === 'core') return top;
   if (top === 'verifier' || top === 'express' || top === 'client') return 'library';
   // errors.ts, version.ts, logger.ts, redaction.ts: the words and tools every layer shares.
