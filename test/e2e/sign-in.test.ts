@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STRONG_PASSWORD, startGatekeeper, type TestGatekeeper } from '../support/app.js';
 import { checkAccessibility, launchBrowser, openPage, screenshots, type PageSession } from '../support/browser.js';
+import { testClock, type TestClock } from '../support/clock.js';
 import { mailsTo, startSmtpServer, VERIFICATION_SUBJECT, type TestSmtpServer } from '../support/smtp.js';
 
 const PUBLIC_URL = 'https://id.example.test';
@@ -24,15 +25,15 @@ interface Listening {
   base: string;
 }
 
-async function listening(env: Record<string, string> = {}): Promise<Listening> {
+async function listening(env: Record<string, string> = {}, host = '127.0.0.1', clock?: TestClock): Promise<Listening> {
   const gk = await startGatekeeper(
     'memory',
     { GATEKEEPER_SMTP_URL: smtp.url(), GATEKEEPER_PUBLIC_URL: PUBLIC_URL, ...env },
-    { mail: { retryDelaysMs: [10, 10] } },
+    { mail: { retryDelaysMs: [10, 10] }, ...(clock ? { now: clock.now } : {}) },
   );
-  await gk.app.listen({ host: '127.0.0.1', port: 0 });
+  await gk.app.listen({ host, port: 0 });
   const address = gk.app.server.address() as { port: number };
-  return { gk, base: `http://127.0.0.1:${address.port}` };
+  return { gk, base: `http://${host}:${address.port}` };
 }
 
 let main: Listening;
@@ -182,6 +183,7 @@ describe('/register and /login in chromium', () => {
 
     await openLogin(page);
     expect(await page.locator('#register-link').isVisible()).toBe(true);
+    expect(await page.locator('#https-notice').isHidden()).toBe(true);
     await checkPage(page, 'login');
     await signIn(page, 'e2e_returning', 'Wr0ng-Passw0rd!');
     await statusText(page, /The username or password is not right\./);
@@ -325,7 +327,12 @@ describe('a Gatekeeper without self-registration and with a low lockout', () => 
   let other: Listening;
 
   beforeAll(async () => {
-    other = await listening({ GATEKEEPER_ALLOW_REGISTRATION: 'false', GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES: '3' });
+    // On 127.0.0.2 (loopback too, but not a name the browser treats as this machine): plain http
+    // from there is what an operator without TLS would serve, and /login must warn about it.
+    other = await listening(
+      { GATEKEEPER_ALLOW_REGISTRATION: 'false', GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES: '3' },
+      '127.0.0.2',
+    );
   });
 
   afterAll(async () => {
@@ -339,6 +346,8 @@ describe('a Gatekeeper without self-registration and with a low lockout', () => 
     expect(await page.locator('#register-link').isHidden()).toBe(true);
     expect(await page.getByRole('link', { name: 'Create an account' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Forgot your password?' }).isVisible()).toBe(true);
+    expect(await page.locator('#https-notice').isVisible()).toBe(true);
+    expect(await page.locator('#https-notice').textContent()).toMatch(/Sign-in needs HTTPS here/);
     await checkPage(page, 'login-no-registration');
   });
 
@@ -360,5 +369,77 @@ describe('a Gatekeeper without self-registration and with a low lockout', () => 
     // The pause grows from one second (src/security/throttle.ts), so its words are checked, not its length.
     expect(paused).toMatch(/sign-in is paused: try again in \d+ (minutes?|seconds?)\./);
     await checkPage(page, 'login-paused');
+  });
+});
+
+describe('a Gatekeeper that requires confirmed addresses', () => {
+  let strict: Listening;
+
+  beforeAll(async () => {
+    strict = await listening({ GATEKEEPER_REQUIRE_EMAIL_VERIFICATION: 'true' });
+  });
+
+  afterAll(async () => {
+    await strict?.gk.close();
+  });
+
+  it('registering says to confirm the address first, and signs nobody in', async () => {
+    const { page, context } = session;
+    await page.goto(`${strict.base}/register`);
+    await page.getByLabel('Username').fill('e2e_unconfirmed');
+    await page.getByLabel('Email address (optional)').fill('e2e_unconfirmed@example.test');
+    await page.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+    await page.getByLabel('The password again').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Create the account' }).click();
+    await statusText(page, /Check your mail to confirm the address, then sign in\./);
+    expect(await page.locator('#register').isHidden()).toBe(true);
+    expect(new URL(page.url()).pathname).toBe('/register');
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('gatekeeper-access');
+    await checkPage(page, 'register-confirm-mail');
+  });
+});
+
+describe('an MFA step left too long', () => {
+  const clock = testClock();
+  let timed: Listening;
+
+  beforeAll(async () => {
+    timed = await listening({}, '127.0.0.1', clock);
+  });
+
+  afterAll(async () => {
+    await timed?.gk.close();
+  });
+
+  it('an expired step sends the person back to the password, saying why', async () => {
+    const { page } = session;
+    await registerUser(timed.base, 'e2e_slow');
+    const tokens = await api(timed.base, 'POST', '/auth/login', { username: 'e2e_slow', password: STRONG_PASSWORD });
+    const access = tokens.body.access_token as string;
+    const setup = await api(timed.base, 'POST', '/auth/mfa/totp/setup', { password: STRONG_PASSWORD }, access);
+    const secret = setup.body.secret as string;
+    const epoch = () => Math.floor(clock.now().getTime() / 1000);
+    const confirm = await api(
+      timed.base,
+      'POST',
+      '/auth/mfa/totp/confirm',
+      { code: await generate({ secret, epoch: epoch() }) },
+      access,
+    );
+    expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
+
+    await openLogin(page, timed.base);
+    await signIn(page, 'e2e_slow', STRONG_PASSWORD);
+    const code = page.getByLabel('Code from your authenticator app, or a recovery code');
+    await code.waitFor({ state: 'visible', ...WAIT });
+    // The challenge lives 300 seconds (API.md); the code typed afterwards is a fresh, right one.
+    clock.advance(301);
+    await code.fill(await generate({ secret, epoch: epoch() }));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await statusText(page, /^This sign-in step has expired; enter your password again\.$/);
+    expect(await page.locator('#mfa').isHidden()).toBe(true);
+    expect(await page.locator('#login').isVisible()).toBe(true);
+    expect(await page.evaluate('document.activeElement.id')).toBe('username');
+    await checkPage(page, 'login-mfa-expired');
   });
 });
