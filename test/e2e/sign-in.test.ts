@@ -330,7 +330,11 @@ describe('a Gatekeeper without self-registration and with a low lockout', () => 
     // On 127.0.0.2 (loopback too, but not a name the browser treats as this machine): plain http
     // from there is what an operator without TLS would serve, and /login must warn about it.
     other = await listening(
-      { GATEKEEPER_ALLOW_REGISTRATION: 'false', GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES: '3' },
+      {
+        GATEKEEPER_ALLOW_REGISTRATION: 'false',
+        GATEKEEPER_LOGIN_ACCOUNT_MAX_FAILURES: '3',
+        GATEKEEPER_FORGOT_IP_MAX_REQUESTS: '2',
+      },
       '127.0.0.2',
     );
   });
@@ -369,6 +373,25 @@ describe('a Gatekeeper without self-registration and with a low lockout', () => 
     // The pause grows from one second (src/security/throttle.ts), so its words are checked, not its length.
     expect(paused).toMatch(/sign-in is paused: try again in \d+ (minutes?|seconds?)\./);
     await checkPage(page, 'login-paused');
+  });
+
+  it('/forgot-password past its limit says how long to wait', async () => {
+    const { page } = session;
+    await page.goto(`${other.base}/forgot-password`);
+    const field = page.getByLabel('Email address or username');
+    let refused = '';
+    for (let attempt = 1; attempt <= 4 && !refused; attempt++) {
+      await field.fill(`someone${attempt}@example.test`);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      await expect.poll(() => page.locator('#status').textContent(), WAIT).toMatch(/If an account matches|Too many/);
+      await page.getByRole('button', { name: 'Send the link' }).and(page.locator(':enabled')).waitFor(WAIT);
+      const text = (await page.locator('#status').textContent()) ?? '';
+      if (/Too many/.test(text)) refused = text;
+      else await page.locator('#status').evaluate((el) => (el.textContent = ''));
+    }
+    expect(refused).toMatch(/^Too many requests\. Try again in \d+ (minutes?|seconds?)\.$/);
+    expect(await page.locator('#status').getAttribute('data-kind')).toBe('error');
+    await checkPage(page, 'forgot-password-throttled');
   });
 });
 
