@@ -105,8 +105,8 @@ async function checkPage(page: Page, name: string): Promise<void> {
   expect(session.pageErrors).toEqual([]);
 }
 
-async function resultText(page: Page, pattern: RegExp): Promise<string> {
-  const result = page.locator('#result');
+async function statusText(page: Page, pattern: RegExp): Promise<string> {
+  const result = page.locator('#status');
   await expect.poll(() => result.textContent(), WAIT).toMatch(pattern);
   return (await result.textContent()) ?? '';
 }
@@ -166,7 +166,7 @@ describe('/verify-email in chromium', () => {
     await checkPage(page, 'verify-email');
 
     await button.click();
-    await resultText(page, new RegExp(`Thank you: ${email} is confirmed as the address of e2e_verify\\.`));
+    await statusText(page, new RegExp(`Thank you: ${email} is confirmed as the address of e2e_verify\\.`));
     expect(await page.locator('#verify').isHidden()).toBe(true);
     const me = await api('GET', '/auth/me', undefined, access);
     expect(me.body.email_verified).toBe(true);
@@ -176,7 +176,7 @@ describe('/verify-email in chromium', () => {
   it('a link without a token explains what to do', async () => {
     const { page } = session;
     await page.goto(`${base}/verify-email`);
-    await resultText(page, /This link has no confirmation token\. Open the link from the mail again\./);
+    await statusText(page, /This link has no confirmation token\. Open the link from the mail again\./);
     expect(await page.locator('#verify').isHidden()).toBe(true);
     await checkPage(page, 'verify-email-no-token');
   });
@@ -202,14 +202,14 @@ describe('/reset-password in chromium', () => {
     await password.fill(NEW_PASSWORD);
     await confirm.fill(`${NEW_PASSWORD}?`);
     await submit.click();
-    await resultText(page, /^The two passwords differ\.$/);
+    await statusText(page, /^The two passwords differ\.$/);
     await checkPage(page, 'reset-password-mismatch');
     // Nothing was sent: the old password still works.
     expect((await loginStatus('e2e_reset', STRONG_PASSWORD)).status).toBe(200);
 
     await confirm.fill(NEW_PASSWORD);
     await submit.click();
-    await resultText(page, /Your password was changed, and every session was signed out\./);
+    await statusText(page, /Your password was changed, and every session was signed out\./);
     expect(await page.locator('#reset').isHidden()).toBe(true);
     await checkPage(page, 'reset-password-changed');
     expect((await loginStatus('e2e_reset', NEW_PASSWORD)).status).toBe(200);
@@ -223,7 +223,7 @@ describe('/reset-password in chromium', () => {
     await password.fill('An0ther-Passw0rd!');
     await confirm.fill('An0ther-Passw0rd!');
     await submit.click();
-    await resultText(page, /^This reset link is invalid, used or expired; ask for a new one\.$/);
+    await statusText(page, /^This link has expired or was used already\. Ask for a new one on the sign-in page\.$/);
     await checkPage(page, 'reset-password-spent');
     expect((await loginStatus('e2e_reset', NEW_PASSWORD)).status).toBe(200);
   });
@@ -231,7 +231,7 @@ describe('/reset-password in chromium', () => {
   it('a link without a token explains what to do', async () => {
     const { page } = session;
     await page.goto(`${base}/reset-password`);
-    await resultText(page, /This link has no reset token\. Open the link from the mail again, or ask for a new one\./);
+    await statusText(page, /This link has no reset token\. Open the link from the mail again, or ask for a new one\./);
     expect(await page.locator('#reset').isHidden()).toBe(true);
     await checkPage(page, 'reset-password-no-token');
   });
